@@ -1,0 +1,50 @@
+"""Flask-Login wiring: session cookies for pages, bearer tokens for API clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.auth.models import User
+from app.auth.services import resolve_token
+from app.errors import is_api_request, problem
+from app.extensions import db, login_manager
+
+
+def _load_user(user_id: str) -> User | None:
+    """Session cookies carry `id:version`; bumping the version ends every session."""
+    raw_id, _sep, version = user_id.partition(":")
+    if not raw_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def _load_user_from_request(req: Request) -> User | None:
+    header = req.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        raw = header[7:].strip()
+        return resolve_token(raw) if raw else None
+    return None
+
+
+def _unauthorized() -> Any:
+    if is_api_request():
+        return problem(
+            401, str(_l("Нужен действующий токен или вход в систему.")), code="unauthorized"
+        )
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Войдите, чтобы продолжить.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_user_from_request)
+    login_manager.unauthorized_handler(_unauthorized)

@@ -1,0 +1,127 @@
+"""The application factory: the composition root that knows every package."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask_openapi3 import Info, OpenAPI
+
+from app.api import SECURITY_SCHEMES, init_api
+from app.config import Config, engine_options
+from app.errors import register_error_handlers, validation_problem
+from app.extensions import bootstrap, csrf, db, limiter, migrate, talisman
+from app.i18n import init_i18n
+from app.templating import init_templating
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
+    """Build the app from the environment (`Config`), then apply `overrides` (tests)."""
+    settings = Config().as_dict()
+    settings.update(overrides or {})
+    settings.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(str(settings["SQLALCHEMY_DATABASE_URI"]))
+    )
+    app = OpenAPI(
+        __name__,
+        info=Info(title="Гражданин: API платформы участия", version="1.0.0"),
+        security_schemes=SECURITY_SCHEMES,
+        validation_error_status=422,
+        validation_error_callback=validation_problem,
+        doc_ui=False,
+    )
+    app.config.update(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian text as-is
+    _configure_logging(app)
+    _prepare_instance(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    register_error_handlers(app)
+    return app
+
+
+def _configure_logging(app: OpenAPI) -> None:
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _prepare_instance(app: OpenAPI) -> None:
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _register_extensions(app: OpenAPI) -> None:
+    from app.auth.login import init_login
+    from app.jobs.backends import init_jobs
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=bool(app.config["FORCE_HTTPS"]),
+        session_cookie_secure=bool(app.config["SESSION_COOKIE_SECURE"]),
+        strict_transport_security=bool(app.config["FORCE_HTTPS"]),
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+    init_i18n(app)
+    init_login(app)
+    init_jobs(app)
+    init_templating(app)
+    _import_models()
+
+
+def _import_models() -> None:
+    """Every model module, so that metadata (and Alembic) knows every table."""
+    import app.auth.models
+    import app.jobs.models
+    import app.notifications.models
+    import app.points.models  # noqa: F401
+
+
+def _register_blueprints(app: OpenAPI) -> None:
+    from app import main
+    from app.auth import api as auth_api
+    from app.auth import views as auth_views
+
+    init_api(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_api(auth_api.api)
+
+
+def _register_commands(app: OpenAPI) -> None:
+    from app.auth.cli import users_cli
+    from app.demo import demo_command
+    from app.jobs.cli import worker_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)

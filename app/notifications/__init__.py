@@ -1,0 +1,1 @@
+"""Notification outbox: messages are stored first, then delivered by a pluggable sender."""

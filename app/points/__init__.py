@@ -1,0 +1,1 @@
+"""Participation points, as Active Citizen awards them."""

@@ -1,0 +1,152 @@
+"""Fixtures: an app with a fresh database per test, on SQLite or on PostgreSQL.
+
+The schema is built once per run by the real migrations (so every run also tests them);
+each test then gets an empty copy: a copied SQLite file, or truncated PostgreSQL tables
+in a database made for this run. Set TEST_DATABASE_URL to run on PostgreSQL; on CI
+(CI=true) an unreachable PostgreSQL is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from tests.support import ApiClient, PageClient
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "JOBS_EAGER": True,
+    "REDIS_URL": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "1000 per minute",
+    "REGISTER_RATE_LIMIT": "1000 per minute",
+    "CODE_RATE_LIMIT": "1000 per minute",
+    "SMTP_HOST": None,
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Migrate an empty database once: a template SQLite file, or a PostgreSQL database."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        _migrate(f"sqlite:///{path}")
+        yield {"kind": "sqlite", "template": str(path)}
+        return
+    admin = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    _migrate(url)
+    yield {"kind": "postgres", "url": url}
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a server would.
+
+    Otherwise a request reuses the test's app context, sharing `g` (and Flask-Login's
+    cached user) and the database session between requests and clients.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def _truncate_all(app: Flask) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change settings for its tests."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    database_template: dict[str, str], tmp_path: Path, app_config: dict[str, Any]
+) -> Iterator[Flask]:
+    if database_template["kind"] == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(database_template["template"], path)
+        url = f"sqlite:///{path}"
+    else:
+        url = database_template["url"]
+    application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **app_config})
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        if database_template["kind"] == "postgres":
+            _truncate_all(application)
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(app: Flask) -> ApiClient:
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def pages(app: Flask) -> PageClient:
+    return PageClient(app.test_client())
+
+
+@pytest.fixture
+def is_postgres(database_template: dict[str, str]) -> bool:
+    return database_template["kind"] == "postgres"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present on this machine")
+    return SHARED_DATA
