@@ -104,6 +104,7 @@ def _import_models() -> None:
     import app.jobs.models
     import app.notifications.models
     import app.points.models  # noqa: F401
+    import ideas.models  # noqa: F401
 
 
 def _register_blueprints(app: OpenAPI) -> None:
@@ -115,6 +116,14 @@ def _register_blueprints(app: OpenAPI) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_views.bp)
     app.register_api(auth_api.api)
+    _init_domain_packages(app)
+
+
+def _init_domain_packages(app: OpenAPI) -> None:
+    """Each domain package registers its blueprints, API, commands, demo step and links."""
+    import ideas
+
+    ideas.init_app(app)
 
 
 def _register_commands(app: OpenAPI) -> None:
