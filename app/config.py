@@ -64,6 +64,7 @@ class Config:
         self.SMTP_PASSWORD = env.get("SMTP_PASSWORD") or None
         self.SMTP_STARTTLS = _bool(env.get("SMTP_STARTTLS"), True)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "text")  # or "json"
         self.BABEL_DEFAULT_LOCALE = "ru"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
         self.LANGUAGES = ("ru", "en")

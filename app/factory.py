@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from app.config import Config, engine_options
 from app.errors import register_error_handlers, validation_problem
 from app.extensions import bootstrap, csrf, db, limiter, migrate, talisman
 from app.i18n import init_i18n
+from app.request_log import configure_logging, init_request_log
 from app.templating import init_templating
 
 CONTENT_SECURITY_POLICY = {
@@ -56,8 +56,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
 
 
 def _configure_logging(app: OpenAPI) -> None:
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(str(app.config["LOG_LEVEL"]), str(app.config["LOG_FORMAT"]))
+    init_request_log(app)
 
 
 def _prepare_instance(app: OpenAPI) -> None:

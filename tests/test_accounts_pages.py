@@ -152,3 +152,45 @@ def test_session_cookie_is_httponly_and_samesite(pages):
 
 def test_health_checks_database(client):
     assert client.get("/healthz").json == {"status": "ok", "database": "up"}
+
+
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+    assert first != second
+    assert client.get("/", headers={"X-Request-ID": "trace-12345678"}).headers["X-Request-ID"] == (
+        "trace-12345678"
+    )
+    assert (
+        client.get("/", headers={"X-Request-ID": "<script>"}).headers["X-Request-ID"] != "<script>"
+    )
+
+
+def test_access_log_names_request_and_status(client, caplog):
+    caplog.set_level("INFO", logger="app.access")
+    response = client.get("/api/v1/districts")
+    record = next(r for r in caplog.records if r.name == "app.access")
+    assert record.request_id == response.headers["X-Request-ID"]
+    assert record.fields["status"] == 200
+    assert record.fields["path"] == "/api/v1/districts"
+
+
+def test_signed_in_session_cookie_expires(pages):
+    user = UserFactory()
+    cookie = pages.login(user.email).headers["Set-Cookie"]
+    assert "Expires=" in cookie
+
+
+def test_blocked_user_may_sign_in_and_read_but_not_act(app):
+    from app.auth.permissions import require_user
+    from app.db import utcnow
+    from app.errors import Forbidden
+
+    user = UserFactory(blocked_at=utcnow())
+    with app.test_request_context():
+        from flask_login import login_user
+
+        login_user(user)
+        assert require_user(active=False) == user
+        with pytest.raises(Forbidden):
+            require_user()

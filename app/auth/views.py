@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -69,6 +78,7 @@ def register() -> Response | tuple[str, int] | str:
             attach_errors(form, error)
             return render_template("auth/register.html", form=form), error.status
         db.session.commit()
+        session.permanent = True
         login_user(user)
         flash(
             _("Аккаунт создан. Мы отправили код подтверждения на %(email)s.", email=user.email),
@@ -92,6 +102,7 @@ def login() -> Response | tuple[str, int] | str:
             form.password.errors = [_("Неверный адрес или пароль.")]
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
+        session.permanent = True  # the cookie ends after SESSION_LIFETIME_SECONDS
         login_user(user)
         flash(_("Вы вошли как %(name)s.", name=user.display_name), "success")
         return redirect(safe_next(request.args.get("next"), url_for("main.index")))

@@ -1,0 +1,89 @@
+"""Request ids and structured logs.
+
+Every request gets an id (the caller's `X-Request-ID` if it is sane, else a new one) that is
+echoed in the response and attached to every log record written while it is handled, so one
+request can be followed across web and worker logs. `LOG_FORMAT=json` writes JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+from flask_login import current_user
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+access_log = logging.getLogger("app.access")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        payload.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def configure_logging(level_name: str, fmt: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_grazhdanin", False)]
+    handler._grazhdanin = True  # type: ignore[attr-defined]  # ours, replaced on re-configuration
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level_name.upper(), logging.INFO))
+
+
+def init_request_log(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if _SANE_ID.match(supplied) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
+        access_log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed_ms, 1),
+                    "user": user_id.split(":")[0] if user_id else None,
+                }
+            },
+        )
+        return response

@@ -1,0 +1,1 @@
+"""Moderation: automatic findings, the queue, decisions with reasons, merges, the audit log."""
