@@ -104,7 +104,7 @@ def _import_models() -> None:
     import app.jobs.models
     import app.notifications.models
     import app.points.models  # noqa: F401
-    import ideas.models  # noqa: F401
+    import moderation.models  # noqa: F401
 
 
 def _register_blueprints(app: OpenAPI) -> None:
@@ -122,8 +122,10 @@ def _register_blueprints(app: OpenAPI) -> None:
 def _init_domain_packages(app: OpenAPI) -> None:
     """Each domain package registers its blueprints, API, commands, demo step and links."""
     import ideas
+    import moderation
 
     ideas.init_app(app)
+    moderation.init_app(app)
 
 
 def _register_commands(app: OpenAPI) -> None:

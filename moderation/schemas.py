@@ -1,0 +1,103 @@
+"""JSON shapes of the moderation API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.api import PageQuery, StrictModel
+from moderation.models import Decision, ModerationReason
+
+
+class ReasonOut(BaseModel):
+    code: str
+    title: str
+
+    @classmethod
+    def of(cls, reason: ModerationReason) -> ReasonOut:
+        return cls(code=reason.code, title=reason.title)
+
+
+class ReasonsQuery(BaseModel):
+    project_id: int | None = Field(None, ge=1)
+
+
+class ReasonsOut(BaseModel):
+    items: list[ReasonOut]
+
+
+class LogQuery(PageQuery):
+    target_type: str | None = Field(None, max_length=20)
+    target_id: int | None = Field(None, ge=1)
+    moderator_id: int | None = Field(None, ge=1)
+    action: str | None = Field(None, max_length=20)
+
+
+class DecisionOut(BaseModel):
+    id: int
+    moderator_id: int
+    moderator: str
+    target_type: str
+    target_id: int
+    action: str
+    reason: str | None
+    note: str | None
+    merge_into: int | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionOut:
+        return cls(
+            id=decision.id,
+            moderator_id=decision.moderator_id,
+            moderator=decision.moderator.display_name,
+            target_type=decision.target_type,
+            target_id=decision.target_id,
+            action=decision.action,
+            reason=decision.reason_code,
+            note=decision.note,
+            merge_into=decision.merge_into_id,
+            before=decision.before,
+            after=decision.after,
+            created_at=decision.created_at,
+        )
+
+
+class DecisionPage(BaseModel):
+    items: list[DecisionOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class UserPath(BaseModel):
+    user_id: int = Field(ge=1)
+
+
+class BlockIn(StrictModel):
+    reason: str | None = Field(None, max_length=40)
+    note: str | None = Field(None, max_length=2000)
+
+
+class BlockOut(BaseModel):
+    user_id: int
+    blocked: bool
+    decision_id: int
+
+
+class FlaggedUserOut(BaseModel):
+    user_id: int
+    display_name: str
+    flaggers: int
+    blocked: bool
+
+
+class WorkloadOut(BaseModel):
+    waiting: dict[str, int]
+    median_seconds_to_decision: float | None
+    decisions_today: int
+    flagged_users: list[FlaggedUserOut]
