@@ -56,7 +56,7 @@ def _migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Migrate an empty database once: a template SQLite file, or a PostgreSQL database."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
@@ -76,7 +76,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
     url = admin.set(database=name).render_as_string(hide_password=False)
     _migrate(url)
-    yield {"kind": "postgres", "url": url}
+    yield {"kind": "postgres", "url": url, "seed": _capture_seed_rows(url)}
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
@@ -93,10 +93,35 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-def _truncate_all(app: Flask) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+def _capture_seed_rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Rows the migrations themselves insert (reference data), to restore after truncating."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    seed: dict[str, list[dict[str, Any]]] = {}
+    with app.app_context():
+        with db.engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in conn.execute(table.select())]
+                if rows:
+                    seed[table.name] = rows
+        db.engine.dispose()
+    return seed
+
+
+def _reset_postgres(seed: dict[str, list[dict[str, Any]]]) -> None:
+    """Empty every table, then put back the migrations' reference rows and their sequences."""
+    tables = db.metadata.sorted_tables
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in tables:
+            rows = seed.get(table.name)
+            if not rows:
+                continue
+            conn.execute(table.insert(), rows)
+            if "id" in table.c:
+                # Table names come from our own metadata, not from input.
+                sequence = f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                conn.execute(text(sequence + f'(SELECT max(id) FROM "{table.name}"))'))  # noqa: S608
 
 
 @pytest.fixture
@@ -107,7 +132,7 @@ def app_config() -> dict[str, Any]:
 
 @pytest.fixture
 def app(
-    database_template: dict[str, str], tmp_path: Path, app_config: dict[str, Any]
+    database_template: dict[str, Any], tmp_path: Path, app_config: dict[str, Any]
 ) -> Iterator[Flask]:
     if database_template["kind"] == "sqlite":
         path = tmp_path / "test.db"
@@ -119,7 +144,7 @@ def app(
     application.test_client_class = IsolatedClient
     with application.app_context():
         if database_template["kind"] == "postgres":
-            _truncate_all(application)
+            _reset_postgres(database_template["seed"])
         yield application
         db.session.remove()
         db.engine.dispose()
@@ -141,7 +166,7 @@ def pages(app: Flask) -> PageClient:
 
 
 @pytest.fixture
-def is_postgres(database_template: dict[str, str]) -> bool:
+def is_postgres(database_template: dict[str, Any]) -> bool:
     return database_template["kind"] == "postgres"
 
 
