@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-_NAV: list[tuple[int, str, Any]] = [(0, "main.index", _l("Главная"))]
+_NAV: list[tuple[int, str, Any, tuple[str, ...]]] = [(0, "main.index", _l("Главная"), ())]
 _LABELS: dict[str, dict[str, Any]] = {
     "role": {
         "resident": _l("житель"),
@@ -26,9 +26,21 @@ _LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-def register_nav_link(order: int, endpoint: str, label: Any) -> None:
+def register_nav_link(order: int, endpoint: str, label: Any, roles: tuple[str, ...] = ()) -> None:
+    """Add a header link; with `roles`, only users holding one of them see it."""
     if all(existing[1] != endpoint for existing in _NAV):
-        _NAV.append((order, endpoint, label))
+        _NAV.append((order, endpoint, label, roles))
+
+
+def visible_nav_links() -> list[tuple[str, Any]]:
+    def visible(roles: tuple[str, ...]) -> bool:
+        return not roles or (current_user.is_authenticated and current_user.has_role(*roles))
+
+    return [
+        (endpoint, text)
+        for _order, endpoint, text, roles in sorted(_NAV, key=lambda n: n[0])
+        if visible(roles)
+    ]
 
 
 def register_labels(kind: str, labels: dict[str, Any]) -> None:
@@ -45,9 +57,7 @@ def init_templating(app: Flask) -> None:
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
         return {
-            "nav_links": lambda: [
-                (endpoint, text) for _o, endpoint, text in sorted(_NAV, key=lambda n: n[0])
-            ],
+            "nav_links": visible_nav_links,
             "unread_notifications": lambda: (
                 count_unread(current_user) if current_user.is_authenticated else 0
             ),
