@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +99,21 @@ def _register_extensions(app: OpenAPI) -> None:
     _import_models()
 
 
+# Every module that defines tables, so that metadata (and Alembic) knows all of them.
+MODEL_MODULES = (
+    "app.auth.models",
+    "app.jobs.models",
+    "app.notifications.models",
+    "app.points.models",
+    "ideas.models",
+    "ideas.clustering.models",
+    "moderation.models",
+)
+
+
 def _import_models() -> None:
-    """Every model module, so that metadata (and Alembic) knows every table."""
-    import app.auth.models
-    import app.jobs.models
-    import app.notifications.models
-    import app.points.models  # noqa: F401
-    import moderation.models  # noqa: F401
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def _register_blueprints(app: OpenAPI) -> None:

@@ -7,3 +7,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Plug the package into the app (called by `app.factory`)."""
+    from ideas import clustering
+
+    clustering.init_app(app)
