@@ -109,7 +109,8 @@ def test_staff_starts_a_run_and_every_idea_lands_in_exactly_one_cluster(api, sta
     assert len(run["clusters"]) == 4
     assert all(c["label"] and c["terms"] for c in run["clusters"])
     assert sum(c["size"] for c in run["clusters"]) + len(run["other_idea_ids"]) == len(published)
-    assert run["inputs_hash"] and len(run["inputs_hash"]) == 64
+    assert run["inputs_hash"]
+    assert len(run["inputs_hash"]) == 64
     assert "scikit-learn" in run["software"]
 
 
