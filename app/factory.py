@@ -107,6 +107,7 @@ MODEL_MODULES = (
     "app.points.models",
     "ideas.models",
     "ideas.clustering.models",
+    "ideas.review.models",
     "moderation.models",
 )
 
