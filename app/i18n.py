@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from app.extensions import babel
@@ -11,6 +11,8 @@ SUPPORTED = ("ru", "en")
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and jobs: services still word their errors
+        return "ru"
     chosen = session.get("lang")
     if chosen in SUPPORTED:
         return str(chosen)

@@ -8,6 +8,16 @@ from app.auth.models import Role, User, UserRole
 from app.auth.passwords import hash_password
 from app.db import utcnow
 from app.extensions import db
+from ideas.models import (
+    Comment,
+    Idea,
+    IdeaStatus,
+    ModerationMode,
+    Project,
+    ProjectStage,
+    Section,
+)
+from ideas.text_index import idea_text, normalize
 
 DEFAULT_PASSWORD = "correct-horse-42"
 _PASSWORD_HASH = hash_password(DEFAULT_PASSWORD)  # hashing once keeps factories fast
@@ -35,3 +45,59 @@ class UserFactory(BaseFactory):
     district_code = "khamovniki"
     verified_at = factory.LazyAttribute(lambda o: utcnow() if o.verified else None)
     role_rows = factory.LazyAttribute(lambda o: [UserRole(role=Role(r)) for r in o.roles])
+
+
+class ProjectFactory(BaseFactory):
+    """A project in the ideas stage, post-moderated, with two sections."""
+
+    class Meta:
+        model = Project
+
+    title = factory.Sequence(lambda n: f"Проект {n}: центр госуслуг будущего")
+    description = "Предлагайте, каким должен быть офис госуслуг."
+    stage = ProjectStage.IDEAS
+    moderation = ModerationMode.POST
+    sections = factory.LazyFunction(
+        lambda: [
+            Section(title="Очереди и запись", position=0),
+            Section(title="Доступная среда", position=1),
+        ]
+    )
+
+
+class SectionFactory(BaseFactory):
+    class Meta:
+        model = Section
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Раздел {n}")
+    position = 5
+
+
+def _first_section(idea: object) -> Section:
+    return idea.project.sections[0]  # type: ignore[attr-defined]
+
+
+class IdeaFactory(BaseFactory):
+    """A published idea with its normalized text, by a fresh verified author."""
+
+    class Meta:
+        model = Idea
+
+    project = factory.SubFactory(ProjectFactory)
+    section = factory.LazyAttribute(_first_section)
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Идея номер {n} для центров госуслуг")
+    body = "Сделать так, чтобы в центре госуслуг было удобно всем посетителям."
+    status = IdeaStatus.PUBLISHED
+    published_at = factory.LazyFunction(utcnow)
+    normalized_text = factory.LazyAttribute(lambda o: normalize(idea_text(o.title, o.body)))
+
+
+class CommentFactory(BaseFactory):
+    class Meta:
+        model = Comment
+
+    idea = factory.SubFactory(IdeaFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "Полностью согласен, так будет лучше."
