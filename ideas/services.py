@@ -25,7 +25,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications.services import notify
 from app.points.services import award_points
-from ideas import search, text_index
+from ideas import screening, search, text_index
 from ideas.models import (
     Comment,
     CommentStatus,
@@ -390,9 +390,6 @@ def submit_idea(author: User, project: Project, title: str, body: str, section_i
         errors.update(exc.errors or {})
     if errors:
         raise Invalid(_("Проверьте выделенные поля."), errors=errors)
-    status = (
-        IdeaStatus.PENDING if project.moderation is ModerationMode.PRE else IdeaStatus.PUBLISHED
-    )
     idea = Idea(
         project_id=project.id,
         section_id=section.id,
@@ -400,10 +397,18 @@ def submit_idea(author: User, project: Project, title: str, body: str, section_i
         title=title,
         body=body,
         normalized_text=text_index.normalize(text_index.idea_text(title, body)),
-        status=status,
+        status=IdeaStatus.PENDING,
     )
     db.session.add(idea)
     db.session.flush()
+    # Post-moderation publishes at once, unless the automatic checks hold the idea back.
+    held = screening.screen("idea", idea.id, project, text_index.idea_text(title, body))
+    status = (
+        IdeaStatus.PENDING
+        if project.moderation is ModerationMode.PRE or held
+        else IdeaStatus.PUBLISHED
+    )
+    idea.status = status
     _record(idea, status, author, None)
     if status is IdeaStatus.PUBLISHED:
         _on_published(idea)
@@ -705,6 +710,10 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
     comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_id, body=text)
     db.session.add(comment)
     db.session.flush()
+    if screening.screen("comment", comment.id, idea.project, text):
+        comment.status = CommentStatus.PENDING  # held for a moderator; not counted until approved
+        db.session.flush()
+        return comment
     _bump(idea, Idea.comment_count, +1)
     return comment
 

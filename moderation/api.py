@@ -10,16 +10,21 @@ from app.auth.permissions import require_user
 from app.db import utcnow
 from app.extensions import db
 from moderation import users as user_moderation
+from moderation.decisions import DecisionRequest, decide
 from moderation.log import count_decisions_since, decisions_query, median_seconds_to_decision
-from moderation.queue import count_waiting
+from moderation.queue import count_waiting, list_queue
 from moderation.reasons import list_reasons
 from moderation.schemas import (
     BlockIn,
     BlockOut,
+    DecisionIn,
     DecisionOut,
     DecisionPage,
     FlaggedUserOut,
     LogQuery,
+    QueueItemOut,
+    QueuePage,
+    QueueQuery,
     ReasonOut,
     ReasonsOut,
     ReasonsQuery,
@@ -29,6 +34,36 @@ from moderation.schemas import (
 
 api = api_blueprint("moderation_api", __name__, "moderation", "Queue, decisions, audit log")
 SECURED = {"security": BEARER_SECURITY}
+
+
+@api.get("/moderation/queue", responses={200: QueuePage, **problems(401, 403)}, **SECURED)
+def queue(query: QueueQuery) -> Response:
+    """Pending and flagged ideas and comments, oldest first, with what the checks found."""
+    require_user(Role.MODERATOR)
+    items, total = list_queue(
+        project_id=query.project_id, kind=query.kind, page=query.page, per_page=query.per_page
+    )
+    return json_response(
+        QueuePage(
+            items=[QueueItemOut.of(item) for item in items],
+            page=query.page,
+            per_page=query.per_page,
+            total=total,
+        )
+    )
+
+
+@api.post(
+    "/moderation/decisions",
+    responses={201: DecisionOut, **problems(401, 403, 404, 409)},
+    **SECURED,
+)
+def create_decision(body: DecisionIn) -> Response:
+    """Approve, reject (with a reason code), hide, restore, or merge an idea into another."""
+    moderator = require_user(Role.MODERATOR)
+    decision = decide(moderator, DecisionRequest(**body.model_dump()))
+    db.session.commit()
+    return json_response(DecisionOut.of(decision), 201)
 
 
 @api.get("/moderation/reasons", responses={200: ReasonsOut, **problems(401, 403)}, **SECURED)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.api import PageQuery, StrictModel
 from moderation.models import Decision, ModerationReason
+from moderation.queue import QueueItem
 
 
 class ReasonOut(BaseModel):
@@ -101,3 +102,63 @@ class WorkloadOut(BaseModel):
     median_seconds_to_decision: float | None
     decisions_today: int
     flagged_users: list[FlaggedUserOut]
+
+
+class QueueQuery(PageQuery):
+    project_id: int | None = Field(None, ge=1)
+    kind: Literal["idea", "comment"] | None = None
+
+
+class QueueItemOut(BaseModel):
+    target_type: str
+    target_id: int
+    project_id: int
+    idea_id: int
+    status: str
+    why: list[str]
+    queued_at: datetime
+    created_at: datetime
+    title: str | None
+    body: str
+    author_id: int | None
+    author: str
+    flags: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, item: QueueItem) -> QueueItemOut:
+        return cls(
+            target_type=item.target_type,
+            target_id=item.target_id,
+            project_id=item.project_id,
+            idea_id=item.idea_id,
+            status=item.status,
+            why=item.why,
+            queued_at=item.queued_at,
+            created_at=item.created_at,
+            title=item.title,
+            body=item.body,
+            author_id=item.author_id,
+            author=item.author_name,
+            flags=item.flags,
+            findings=item.findings,
+        )
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItemOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class DecisionIn(StrictModel):
+    target_type: Literal["idea", "comment"]
+    target_id: int = Field(ge=1)
+    action: Literal["approve", "reject", "merge", "hide", "restore"]
+    reason: str | None = Field(None, max_length=40)
+    note: str | None = Field(None, max_length=2000)
+    merge_into: int | None = Field(None, ge=1)
+    expected_status: str | None = Field(
+        None, max_length=20, description="The status you saw; 409 if the item has changed since"
+    )
