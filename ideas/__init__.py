@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     """Plug the package into the app (called by `app.factory`)."""
     from app.demo import register_demo_step
     from app.templating import register_labels, register_nav_link
-    from ideas import api, clustering, services, views
+    from ideas import api, clustering, review, services, views
     from ideas.cli import ideas_cli
     from ideas.demo import demo_step
 
@@ -24,3 +24,4 @@ def init_app(app: Flask) -> None:
     register_labels("stage", services.STAGE_LABELS)
     register_labels("moderation", services.MODERATION_LABELS)
     clustering.init_app(app)
+    review.init_app(app)

@@ -497,16 +497,32 @@ STATUS_LABELS = {
 }
 
 
+def merged_into_family(idea: Idea) -> list[Idea]:
+    """The idea and every idea merged into it, directly or through other merged ideas."""
+    family, frontier = [idea], [idea.id]
+    while frontier:
+        joined = list(db.session.scalars(select(Idea).where(Idea.merged_into_id.in_(frontier))))
+        family += joined
+        frontier = [i.id for i in joined]
+    return family
+
+
+def people_behind(idea: Idea) -> list[User]:
+    """The authors to tell about an idea: its own and those of the ideas merged into it."""
+    authors = {i.author.id: i.author for i in merged_into_family(idea) if i.author is not None}
+    return list(authors.values())
+
+
 def _notify_status(idea: Idea, note: str | None) -> None:
-    author = idea.author
-    assert author is not None
-    with force_locale(author.locale or "ru"):  # in the author's language, not the actor's
-        status = str(STATUS_LABELS[idea.status.value])
-        body = _("Статус вашей идеи «%(title)s»: %(status)s.", title=idea.title, status=status)
-        subject = _("Идея: %(status)s", status=status)
-    if note:
-        body += "\n" + note
-    notify([author], "idea_status", subject, body, link=f"/ideas/{idea.id}")
+    """Tell the author, and the authors of ideas merged into this one, each in their language."""
+    for author in people_behind(idea):
+        with force_locale(author.locale or "ru"):  # in the author's language, not the actor's
+            status = str(STATUS_LABELS[idea.status.value])
+            body = _("Статус идеи «%(title)s»: %(status)s.", title=idea.title, status=status)
+            subject = _("Идея: %(status)s", status=status)
+        if note:
+            body += "\n" + note
+        notify([author], "idea_status", subject, body, link=f"/ideas/{idea.id}")
 
 
 def withdraw_idea(idea: Idea, actor: User, note: str | None = None) -> Idea:
