@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.auth.models import Role
 from app.auth.permissions import require_user
@@ -39,8 +40,8 @@ def queue() -> str:
         form = DecisionForm(prefix=f"{item.target_type}-{item.target_id}")
         form.target_type.data, form.target_id.data = item.target_type, str(item.target_id)
         form.expected_status.data = item.status
-        form.reason.choices = [("", _("— без причины —"))] + [
-            (r.code, r.title) for r in list_reasons(item.project_id)
+        form.reason.choices = [SelectChoice("", _("— без причины —"))] + [
+            SelectChoice(r.code, r.title) for r in list_reasons(item.project_id)
         ]
         forms[(item.target_type, item.target_id)] = form
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -66,7 +67,7 @@ def queue() -> str:
 def decide_page(target_type: str, target_id: int) -> Response:
     moderator = require_user(Role.MODERATOR)
     form = DecisionForm(prefix=f"{target_type}-{target_id}")
-    form.reason.choices = [(r.code, r.title) for r in list_reasons()]
+    form.reason.choices = [SelectChoice(r.code, r.title) for r in list_reasons()]
     action = form.chosen_action()
     if not form.validate_on_submit() or action is None:
         flash(_("Форма устарела, попробуйте ещё раз."), "warning")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 
 from app.districts import list_okrugs
 
 
-def district_choices() -> dict[str, list[tuple[str, str]]]:
+def district_choices() -> list[SelectChoice]:
     """Districts grouped by okrug, rendered as <optgroup>s."""
-    return {
-        f"{okrug.abbrev} — {okrug.name}": [(d.code, d.name) for d in okrug.districts]
+    return [
+        SelectChoice(d.code, d.name, optgroup=f"{okrug.abbrev} — {okrug.name}")
         for okrug in list_okrugs()
-    }
+        for d in okrug.districts
+    ]
 
 
 class RegistrationForm(FlaskForm):
@@ -34,7 +35,10 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.district.choices = {"": [("", str(_l("— выберите район —")))], **district_choices()}
+        self.district.choices = [
+            SelectChoice("", str(_l("— выберите район —"))),
+            *district_choices(),
+        ]
 
 
 class LoginForm(FlaskForm):
