@@ -39,8 +39,8 @@ def find_duplicate_groups(
     threshold: float = DEFAULT_DUPLICATE_THRESHOLD,
     *,
     normalized: bool = False,
-    n_candidates: int = 10,
-    exact_below: int = 5_000,
+    n_candidates: int = 5,
+    exact_below: int = 2_000,
     random_state: int | None = 0,
     threads: int | None = 1,
 ) -> list[list[int]]:
@@ -61,13 +61,24 @@ def find_duplicate_groups(
             left, right, scores = _exact_pairs(matrix, threshold)
         else:
             left, right = _blocked_candidates(matrix, n_candidates, random_state)
-            scores = rowwise_dot(matrix[left], matrix[right])
+            scores = _pair_scores_by_chunks(matrix, left, right)
     numbers = [numbers_of(text) for text in normalized_texts]
     factors = np.array(
         [number_factor(numbers[i], numbers[j]) for i, j in zip(left, right, strict=True)]
     )
     keep = scores * factors >= threshold if factors.size else np.zeros(0, dtype=bool)
     return _components(matrix.shape[0], left[keep], right[keep])
+
+
+def _pair_scores_by_chunks(
+    matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = 10_000
+) -> np.ndarray:
+    """Exact scores of candidate pairs, gathering a bounded number of rows at a time."""
+    scores = np.empty(left.size, dtype=np.float64)
+    for start in range(0, left.size, chunk):
+        stop = start + chunk
+        scores[start:stop] = rowwise_dot(matrix[left[start:stop]], matrix[right[start:stop]])
+    return scores
 
 
 def _exact_pairs(
