@@ -75,6 +75,13 @@ LISTED_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED)
 SORTS = ("new", "top", "discussed")
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL; larger ones match nothing
+
+
+def _valid_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 class WrongStage(Conflict):
     code = "wrong_stage"
 
@@ -280,7 +287,7 @@ def _replace_sections(project: Project, titles: list[str]) -> None:
 
 def get_project(project_id: int, viewer: User | None) -> Project:
     """A project the viewer may see (drafts only for staff), or NotFound."""
-    project = db.session.get(Project, project_id)
+    project = db.session.get(Project, project_id) if _valid_id(project_id) else None
     if project is None or (project.stage is ProjectStage.DRAFT and not is_staff(viewer)):
         raise NotFound(_("Проект не найден."))
     return project
@@ -341,9 +348,7 @@ def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
 
 def get_section(project: Project, section_id: object) -> Section:
     """A section of this project, or `Invalid` on the `section` field."""
-    section = None
-    if isinstance(section_id, int) and not isinstance(section_id, bool):
-        section = db.session.get(Section, section_id)
+    section = db.session.get(Section, section_id) if _valid_id(section_id) else None
     if section is None or section.project_id != project.id:
         raise Invalid(
             _("Проверьте раздел."),
@@ -420,7 +425,7 @@ def can_view_idea(idea: Idea, viewer: User | None) -> bool:
 
 
 def get_idea(idea_id: int, viewer: User | None) -> Idea:
-    idea = db.session.get(Idea, idea_id)
+    idea = db.session.get(Idea, idea_id) if _valid_id(idea_id) else None
     if idea is None or not can_view_idea(idea, viewer):
         raise NotFound(_("Идея не найдена."))
     return idea
@@ -696,7 +701,7 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
     _require_public(idea)
     text = clean_field("body", body, min_length=COMMENT_MIN, max_length=COMMENT_MAX, multiline=True)
     if parent_id is not None:
-        parent = db.session.get(Comment, parent_id)
+        parent = db.session.get(Comment, parent_id) if _valid_id(parent_id) else None
         if parent is None or parent.idea_id != idea.id:
             raise Invalid(
                 _("Проверьте выделенные поля."),
@@ -728,7 +733,7 @@ def list_comments_query(idea: Idea) -> Select[Any]:
 
 
 def get_comment(comment_id: int, viewer: User | None) -> Comment:
-    comment = db.session.get(Comment, comment_id)
+    comment = db.session.get(Comment, comment_id) if _valid_id(comment_id) else None
     if comment is None or not can_view_idea(comment.idea, viewer):
         raise NotFound(_("Комментарий не найден."))
     return comment
@@ -808,11 +813,15 @@ def import_ideas(
                 errors[f"ideas.{number}.{field}"] = messages
             continue
         section = None
-        if isinstance(row.section, int) and not isinstance(row.section, bool):
-            section = sections.get(row.section)
+        if _valid_id(row.section):
+            section = sections.get(row.section)  # type: ignore[call-overload]
         elif isinstance(row.section, str):
             key = row.section.strip()
-            section = sections.get(int(key)) if key.isdigit() else by_title.get(key.casefold())
+            section = (
+                sections.get(int(key))
+                if key.isdigit() and len(key) < 10
+                else by_title.get(key.casefold())
+            )
         if section is None:
             errors[f"ideas.{number}.section"] = [_("Нет такого раздела в этом проекте.")]
             continue
