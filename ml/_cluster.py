@@ -131,7 +131,9 @@ class IdeaClusterer(BaseEstimator):
         self.normalized_texts_ = self._normalize(texts, normalized, report)
 
         report(0.35, "vectorizing")
-        self.vectorizer_ = IdeaVectorizer(word_weight=self.word_weight, max_df=self.max_df)
+        self.vectorizer_ = IdeaVectorizer(
+            word_weight=self.word_weight, max_df=self.max_df, keep_numbers=False
+        )
         tfidf = self.vectorizer_.fit_transform(self.normalized_texts_)
         has_words = np.diff(tfidf.indptr) > 0
 

@@ -22,8 +22,8 @@ from sklearn.utils import check_random_state
 
 from ml._normalize import normalize_texts
 from ml._reduce import LsaReducer
-from ml._similarity import rowwise_dot
-from ml._vectorize import IdeaVectorizer
+from ml._similarity import number_factor, numbers_of, rowwise_dot
+from ml._vectorize import similarity_vectorizer
 
 logger = logging.getLogger(__name__)
 
@@ -52,29 +52,36 @@ def find_duplicate_groups(
     normalized_texts = normalize_texts(texts, normalized=normalized)
     if len(normalized_texts) < 2:
         return []
-    matrix = IdeaVectorizer().fit_transform(normalized_texts)
+    matrix = similarity_vectorizer().fit_transform(normalized_texts)
     if matrix.shape[0] <= exact_below:
-        left, right = _exact_pairs(matrix, threshold)
+        left, right, scores = _exact_pairs(matrix, threshold)
     else:
         left, right = _blocked_candidates(matrix, n_candidates, random_state)
         scores = rowwise_dot(matrix[left], matrix[right])
-        keep = scores >= threshold
-        left, right = left[keep], right[keep]
-    return _components(matrix.shape[0], left, right)
+    numbers = [numbers_of(text) for text in normalized_texts]
+    factors = np.array(
+        [number_factor(numbers[i], numbers[j]) for i, j in zip(left, right, strict=True)]
+    )
+    keep = scores * factors >= threshold if factors.size else np.zeros(0, dtype=bool)
+    return _components(matrix.shape[0], left[keep], right[keep])
 
 
-def _exact_pairs(matrix: sp.csr_matrix, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs i < j with similarity ≥ threshold, by chunked sparse products."""
+def _exact_pairs(
+    matrix: sp.csr_matrix, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs i < j with similarity ≥ threshold and their scores, by chunked products."""
     transposed = matrix.T.tocsc()
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
     for start in range(0, matrix.shape[0], _EXACT_CHUNK):
         block = (matrix[start : start + _EXACT_CHUNK] @ transposed).tocoo()
         rows = block.row + start
         keep = (block.data >= threshold) & (block.col > rows)
         lefts.append(rows[keep])
         rights.append(block.col[keep])
-    return np.concatenate(lefts), np.concatenate(rights)
+        scores.append(block.data[keep])
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(scores)
 
 
 def _blocked_candidates(

@@ -32,6 +32,66 @@ URL_TOKEN = "_url_"  # noqa: S105
 EMAIL_TOKEN = "_email_"  # noqa: S105
 #: Tokens that stand for a whole class of strings; labels and keywords skip them.
 PLACEHOLDER_TOKENS: frozenset[str] = frozenset({NUM_TOKEN, URL_TOKEN, EMAIL_TOKEN})
+#: A number keeps its first run of digits after the placeholder («маршрут 12» → «маршрут
+#: _num_12»): for duplicates «маршрут 12» and «маршрут 45» differ, while clustering maps
+#: every such token back to plain ``_num_`` (see :func:`strip_number_values`).
+_NUMBER_VALUE = re.compile(r"\d{1,12}")
+_NUMBER_TOKEN_WITH_VALUE = re.compile(r"\b_num_\d+")
+_UNITS = [
+    "два",
+    "три",
+    "четыре",
+    "пять",
+    "шесть",
+    "семь",
+    "восемь",
+    "девять",
+    "десять",
+    "одиннадцать",
+    "двенадцать",
+]
+_TEENS = ["тринадцать", "четырнадцать", "пятнадцать", "шестнадцать", "семнадцать", "восемнадцать"]
+_TENS = [
+    "двадцать",
+    "тридцать",
+    "сорок",
+    "пятьдесят",
+    "шестьдесят",
+    "семьдесят",
+    "восемьдесят",
+    "девяносто",
+]
+_HUNDREDS = [
+    "сто",
+    "двести",
+    "триста",
+    "четыреста",
+    "пятьсот",
+    "шестьсот",
+    "семьсот",
+    "восемьсот",
+    "девятьсот",
+]
+#: Cardinal numerals (as lemmas) become the same token as their digits: «семь» = «7».
+NUMBER_WORDS: dict[str, str] = {
+    **{word: str(value) for value, word in enumerate(_UNITS, start=2)},
+    **{word: str(value) for value, word in enumerate(_TEENS, start=13)},
+    "девятнадцать": "19",
+    **{word: str(value * 10) for value, word in enumerate(_TENS, start=2)},
+    **{word: str(value * 100) for value, word in enumerate(_HUNDREDS, start=1)},
+}
+#: Common abbreviations written out, so «млн руб.» matches «миллионов рублей».
+ABBREVIATIONS: dict[str, str] = {
+    "млрд": "миллиард",
+    "млн": "миллион",
+    "тыс": "тысяча",
+    "руб": "рубль",
+    "долл": "доллар",
+    "ул": "улица",
+    "пр-т": "проспект",
+    "р-н": "район",
+    "мкр": "микрорайон",
+}
 
 #: Full spaCy pipelines that, when installed, replace the blank tokenizer + our lemmatizer.
 FULL_PIPELINES: tuple[str, ...] = ("ru_core_news_lg", "ru_core_news_md", "ru_core_news_sm")
@@ -130,7 +190,8 @@ class RussianNormalizer:
     """Turn raw Russian text into space-joined lemmas for TF-IDF, search and duplicates.
 
     Lowercases, folds ё into е, lemmatizes with pymorphy3's most probable normal form,
-    drops punctuation, emoji and stop words, and replaces numbers by ``_num_``, links by
+    drops punctuation, emoji and stop words, and replaces numbers by ``_num_`` followed by
+    their digits (``_num_12``), writes out a few abbreviations («млн» → «миллион»), links by
     ``_url_`` and e-mail addresses by ``_email_``.
 
     Parameters
@@ -200,15 +261,25 @@ class RussianNormalizer:
             elif token.like_email:
                 yield EMAIL_TOKEN
             elif any(ch.isdigit() for ch in text):
-                yield NUM_TOKEN
+                value = _NUMBER_VALUE.search(text)
+                yield NUM_TOKEN + value.group() if value else NUM_TOKEN
             elif any(ch.isalpha() for ch in text):
                 lemma = fold_yo(token.lemma_.lower()) if token.lemma_ else fold_yo(text.lower())
+                if lemma in NUMBER_WORDS:
+                    yield NUM_TOKEN + NUMBER_WORDS[lemma]
+                    continue
+                lemma = ABBREVIATIONS.get(lemma.rstrip("."), lemma)
                 lemma = _NOT_WORD.sub("", lemma).strip("-_")
                 if not lemma or len(lemma) > _MAX_WORD_CHARS or lemma in stop:
                     continue
                 if fold_yo(text.lower()) in stop:
                     continue
                 yield lemma
+
+
+def strip_number_values(text: str) -> str:
+    """Turn ``_num_12`` tokens of a normalized text into plain ``_num_``."""
+    return _NUMBER_TOKEN_WITH_VALUE.sub(NUM_TOKEN, text)
 
 
 def _as_text(text: object) -> str:

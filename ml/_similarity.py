@@ -13,14 +13,34 @@ from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 
-from ml._normalize import normalize_texts
-from ml._vectorize import IdeaVectorizer
+from ml._normalize import NUM_TOKEN, normalize_texts
+from ml._vectorize import IdeaVectorizer, similarity_vectorizer
 
 logger = logging.getLogger(__name__)
 
 #: Pending rows are merged into the main matrix when there are this many (or 2 % of it).
 _MERGE_PENDING = 256
+#: Score factor for two texts with numbers where none is shared: numbers are facts, so
+#: «маршрут 12» and «маршрут 45», or «погибли 37» and «погибли 7», are different news.
+NUMBER_MISMATCH_FACTOR = 0.8
+#: How many best lexical matches a query re-ranks with the number factor.
+_RERANK = 50
+
+
+def numbers_of(normalized_text: str) -> frozenset[str]:
+    """The ``_num_<digits>`` tokens of a normalized text."""
+    return frozenset(
+        word for word in normalized_text.split() if word.startswith(NUM_TOKEN) and word != NUM_TOKEN
+    )
+
+
+def number_factor(left: frozenset[str], right: frozenset[str]) -> float:
+    """1, or :data:`NUMBER_MISMATCH_FACTOR` when numbers occur but none is shared."""
+    if (left or right) and not (left & right):
+        return NUMBER_MISMATCH_FACTOR
+    return 1.0
 
 
 def rowwise_dot(left: sp.csr_matrix, right: sp.csr_matrix, chunk: int = 50_000) -> np.ndarray:
@@ -42,6 +62,8 @@ def pair_scores(
 ) -> np.ndarray:
     """How likely ``texts_a[i]`` and ``texts_b[i]`` say the same thing, in [0, 1].
 
+    The score is the weighted cosine of lemma and character n-gram TF-IDF vectors, times
+    :data:`NUMBER_MISMATCH_FACTOR` when the texts have numbers but share none.
     Unsupervised: without a fitted ``vectorizer``, the IDF weights are learned from all
     the given texts together (more pairs give better weights; a single pair still gets
     a sensible score from its own words).
@@ -53,8 +75,12 @@ def pair_scores(
     left = normalize_texts(texts_a, normalized=normalized)
     right = normalize_texts(texts_b, normalized=normalized)
     if vectorizer is None:
-        vectorizer = IdeaVectorizer().fit(left + right)
-    return rowwise_dot(vectorizer.transform(left), vectorizer.transform(right))
+        vectorizer = similarity_vectorizer().fit(left + right)
+    lexical = rowwise_dot(vectorizer.transform(left), vectorizer.transform(right))
+    factors = [
+        number_factor(numbers_of(a), numbers_of(b)) for a, b in zip(left, right, strict=True)
+    ]
+    return lexical * np.asarray(factors)
 
 
 class SimilarityIndex:
@@ -66,15 +92,16 @@ class SimilarityIndex:
     stored idea through an inverted index (columns of a CSC matrix), which costs only
     the postings of the query's own n-grams.
 
+    Scores are those of :func:`ml.pair_scores`.
+
     Parameters
     ----------
-    word_weight, max_df:
-        Passed to :class:`ml.IdeaVectorizer`.
+    vectorizer:
+        An unfitted :class:`ml.IdeaVectorizer` to use instead of the default settings.
     """
 
-    def __init__(self, word_weight: float = 0.5, max_df: float = 0.5) -> None:
-        self.word_weight = word_weight
-        self.max_df = max_df
+    def __init__(self, vectorizer: IdeaVectorizer | None = None) -> None:
+        self.vectorizer = vectorizer
 
     def fit(
         self, ids: Sequence[Hashable], texts: Sequence[str], *, normalized: bool = False
@@ -86,7 +113,9 @@ class SimilarityIndex:
         if len(set(ids)) != len(ids):
             raise ValueError("ids must be unique")
         normalized_texts = normalize_texts(texts, normalized=normalized)
-        self.vectorizer_ = IdeaVectorizer(word_weight=self.word_weight, max_df=self.max_df)
+        self.vectorizer_ = (
+            similarity_vectorizer() if self.vectorizer is None else clone(self.vectorizer)
+        )
         matrix = self.vectorizer_.fit_transform(normalized_texts or [""])[: len(ids)]
         self._postings = matrix.tocsc()
         self._pending: list[sp.csr_matrix] = []
@@ -94,6 +123,7 @@ class SimilarityIndex:
         self._ids: list[Hashable] = ids
         self._rows: dict[Hashable, int] = {idea_id: row for row, idea_id in enumerate(ids)}
         self._alive = np.ones(len(ids), dtype=bool)
+        self._numbers: list[frozenset[str]] = [numbers_of(text) for text in normalized_texts]
         logger.info("similarity index built over %d texts", len(ids))
         return self
 
@@ -107,7 +137,9 @@ class SimilarityIndex:
         """Add one idea (or replace the text of an existing id)."""
         if idea_id in self._rows:
             self.remove(idea_id)
-        row = self.vectorizer_.transform(normalize_texts([text], normalized=normalized))
+        normalized_text = normalize_texts([text], normalized=normalized)
+        row = self.vectorizer_.transform(normalized_text)
+        self._numbers.append(numbers_of(normalized_text[0]))
         self._pending.append(row)
         self._pending_matrix = None
         self._rows[idea_id] = len(self._ids)
@@ -135,18 +167,24 @@ class SimilarityIndex:
         """The ``limit`` most similar ideas as ``(id, score)``, best first, score in [0, 1]."""
         if limit <= 0 or not self._rows:
             return []
-        vector = self.vectorizer_.transform(normalize_texts([text], normalized=normalized))
+        normalized_text = normalize_texts([text], normalized=normalized)
+        vector = self.vectorizer_.transform(normalized_text)
         scores = self.scores(vector)
         for idea_id in exclude:
             row = self._rows.get(idea_id)
             if row is not None:
                 scores[row] = -1.0
         candidates = np.flatnonzero(scores > 0)
-        if candidates.size > limit:
-            top = np.argpartition(-scores[candidates], limit - 1)[:limit]
+        shortlist = max(limit, _RERANK)
+        if candidates.size > shortlist:
+            top = np.argpartition(-scores[candidates], shortlist - 1)[:shortlist]
             candidates = candidates[top]
-        order = candidates[np.lexsort((candidates, -scores[candidates]))]
-        return [(self._ids[row], float(min(1.0, scores[row]))) for row in order]
+        query_numbers = numbers_of(normalized_text[0])
+        final = np.array(
+            [scores[row] * number_factor(query_numbers, self._numbers[row]) for row in candidates]
+        )
+        order = np.lexsort((candidates, -final))[:limit]
+        return [(self._ids[candidates[i]], float(min(1.0, final[i]))) for i in order]
 
     def scores(self, vector: sp.csr_matrix) -> np.ndarray:
         """Similarity of one vectorized text to every stored row (-1 for removed rows)."""
@@ -166,6 +204,7 @@ class SimilarityIndex:
             keep = np.flatnonzero(self._alive)
             merged = merged[keep]
             self._ids = [self._ids[row] for row in keep]
+            self._numbers = [self._numbers[row] for row in keep]
             self._rows = {idea_id: row for row, idea_id in enumerate(self._ids)}
             self._alive = np.ones(len(self._ids), dtype=bool)
         self._postings = merged.tocsc()

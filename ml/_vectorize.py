@@ -9,7 +9,7 @@ weighted so that the dot product of two rows is
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +17,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
+
+from ml._normalize import strip_number_values
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,20 @@ _MIN_DOCS_FOR_MAX_DF = 50
 def split_words(text: str) -> list[str]:
     """Tokenizer for normalized text, which is already space-joined lemmas."""
     return text.split()
+
+
+def similarity_vectorizer() -> IdeaVectorizer:
+    """The settings shared by pair scores, duplicate groups and the similarity index.
+
+    Lemma unigrams (word order rarely changes what an idea asks for, and bigrams made
+    paraphrase ranking worse), numbers kept, and more weight on short character
+    n-grams (2–4), which tie typos and related words («экспорт», «экспортировать») together
+    in texts of a dozen words. Chosen among a handful of settings on the development
+    paraphrase pairs; see docs/benchmarks.md.
+    """
+    return IdeaVectorizer(
+        word_ngram_range=(1, 1), char_ngram_range=(2, 4), word_weight=0.3, keep_numbers=True
+    )
 
 
 class IdeaVectorizer(TransformerMixin, BaseEstimator):
@@ -45,6 +61,9 @@ class IdeaVectorizer(TransformerMixin, BaseEstimator):
         Lemma n-grams in fewer documents are dropped.
     char_features:
         Hash space of the character block (hashing needs no vocabulary in memory).
+    keep_numbers:
+        Keep the digits of ``_num_12`` tokens (duplicates: «маршрут 12» is not «маршрут
+        45»); False maps them all to ``_num_`` (topics do not depend on house numbers).
     """
 
     def __init__(
@@ -55,6 +74,7 @@ class IdeaVectorizer(TransformerMixin, BaseEstimator):
         max_df: float = 0.5,
         min_df: int = 1,
         char_features: int = 2**20,
+        keep_numbers: bool = True,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -62,6 +82,7 @@ class IdeaVectorizer(TransformerMixin, BaseEstimator):
         self.max_df = max_df
         self.min_df = min_df
         self.char_features = char_features
+        self.keep_numbers = keep_numbers
 
     def fit(self, texts: Sequence[str], y: object = None) -> IdeaVectorizer:
         """Learn the lemma vocabulary and both IDF vectors from normalized texts."""
@@ -82,6 +103,7 @@ class IdeaVectorizer(TransformerMixin, BaseEstimator):
             tokenizer=split_words,
             token_pattern=None,
             lowercase=False,
+            preprocessor=self._preprocessor(),
             ngram_range=self.word_ngram_range,
             sublinear_tf=True,
             max_df=max_df,
@@ -135,11 +157,15 @@ class IdeaVectorizer(TransformerMixin, BaseEstimator):
             return np.array([], dtype=object)
         return self.word_vectorizer_.get_feature_names_out()
 
+    def _preprocessor(self) -> Callable[[str], str] | None:
+        return None if self.keep_numbers else strip_number_values
+
     def _char_hasher(self) -> HashingVectorizer:
         return HashingVectorizer(
             analyzer="char_wb",
             ngram_range=self.char_ngram_range,
             lowercase=False,
+            preprocessor=self._preprocessor(),
             n_features=self.char_features,
             alternate_sign=False,
             norm=None,

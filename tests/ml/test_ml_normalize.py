@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ml import NUM_TOKEN, URL_TOKEN, NormalFormLemmatizer, RussianNormalizer, get_normalizer
-from ml._normalize import installed_full_pipeline
+from ml._normalize import installed_full_pipeline, strip_number_values
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,13 @@ def test_yo_and_ye_are_the_same(normalizer: RussianNormalizer) -> None:
 
 def test_numbers_links_punctuation_and_stop_words(normalizer: RussianNormalizer) -> None:
     text = "Предлагаю, пожалуйста, сделать 5 парковок!!! Подробности: https://example.ru/x?a=1"
-    assert normalizer.normalize(text) == f"{NUM_TOKEN} парковка подробность {URL_TOKEN}"
+    assert normalizer.normalize(text) == f"{NUM_TOKEN}5 парковка подробность {URL_TOKEN}"
+
+
+def test_number_words_and_abbreviations(normalizer: RussianNormalizer) -> None:
+    assert normalizer.normalize("семь домов и 7 домов") == "_num_7 дом _num_7 дом"
+    assert normalizer.normalize("3 млн руб. на ул. Ленина") == "_num_3 миллион рубль улица ленин"
+    assert strip_number_values("маршрут _num_12 _num_ дом") == "маршрут _num_ _num_ дом"
 
 
 def test_custom_stop_words(normalizer: RussianNormalizer) -> None:

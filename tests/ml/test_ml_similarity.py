@@ -121,3 +121,18 @@ def test_fit_validates_ids() -> None:
 def test_normalized_input(index: SimilarityIndex) -> None:
     normalized = get_normalizer().normalize("электронная очередь")
     assert index.query(normalized, normalized=True)[0][0] == "queue"
+
+
+def test_numbers_words_and_abbreviations_count() -> None:
+    same, different = pair_scores(
+        ["Погибли семь человек, ущерб 5 млн руб.", "Маршрут 12"],
+        ["Погибли 7 человек, ущерб 5 миллионов рублей", "Маршрут 45"],
+    )
+    assert same == pytest.approx(1.0, abs=1e-4)
+    assert different < 0.85
+
+
+def test_query_prefers_the_matching_number(index: SimilarityIndex) -> None:
+    index.add("bus45", "Пустить больше автобусов по маршруту 45")
+    assert index.query("автобусы маршрута 45", limit=1)[0][0] == "bus45"
+    assert index.query("автобусы маршрута 12", limit=1)[0][0] == "bus"
