@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select, union, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
@@ -35,6 +35,7 @@ from ideas.models import (
     IdeaStatus,
     IdeaStatusChange,
     ModerationMode,
+    Participant,
     Project,
     ProjectStage,
     Section,
@@ -301,7 +302,8 @@ def list_projects_query(viewer: User | None) -> Select[Any]:
 
 
 def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
-    """Participants (authors, supporters, commenters), visible ideas, comments, supports."""
+    """Participants (everyone who wrote, supported or commented), visible ideas, their
+    comments and supports."""
     if not project_ids:
         return {}
     visible = (Idea.project_id.in_(project_ids), Idea.status.in_(LISTED_STATUSES))
@@ -318,20 +320,11 @@ def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
             .group_by(Idea.project_id)
         )
     }
-    people = union(
-        select(Idea.project_id, Idea.author_id.label("user_id")).where(
-            Idea.project_id.in_(project_ids), Idea.author_id.is_not(None)
-        ),
-        select(Idea.project_id, Support.user_id)
-        .join(Support, Support.idea_id == Idea.id)
-        .where(Idea.project_id.in_(project_ids)),
-        select(Idea.project_id, Comment.author_id)
-        .join(Comment, Comment.idea_id == Idea.id)
-        .where(Idea.project_id.in_(project_ids)),
-    ).subquery()
     participants = dict(
         db.session.execute(
-            select(people.c.project_id, func.count()).group_by(people.c.project_id)
+            select(Participant.project_id, func.count())
+            .where(Participant.project_id.in_(project_ids))
+            .group_by(Participant.project_id)
         ).all()
     )
     result = {}
@@ -344,6 +337,22 @@ def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
             supports=int(row.supports) if row else 0,
         )
     return result
+
+
+def note_participant(project_id: int, user_id: int) -> None:
+    """Count a person among the project's participants (once, whatever they do next)."""
+    exists = db.session.scalar(
+        select(Participant.user_id).where(
+            Participant.project_id == project_id, Participant.user_id == user_id
+        )
+    )
+    if exists is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(Participant(project_id=project_id, user_id=user_id))
+    except IntegrityError:  # a concurrent request counted them first
+        pass
 
 
 def get_section(project: Project, section_id: object) -> Section:
@@ -409,6 +418,7 @@ def submit_idea(author: User, project: Project, title: str, body: str, section_i
     )
     db.session.add(idea)
     db.session.flush()
+    note_participant(project.id, author.id)
     _record(idea, status, author, None)
     if status is IdeaStatus.PUBLISHED:
         _on_published(idea)
@@ -652,6 +662,7 @@ def support_idea(user: User, idea: Idea) -> Support:
             db.session.add(support)
     except IntegrityError:
         raise AlreadySupported(_("Вы уже поддержали эту идею.")) from None
+    note_participant(idea.project_id, user.id)
     _bump(idea, Idea.support_count, +1)
     return support
 
@@ -710,6 +721,7 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
     comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_id, body=text)
     db.session.add(comment)
     db.session.flush()
+    note_participant(idea.project_id, author.id)
     _bump(idea, Idea.comment_count, +1)
     return comment
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
+from ideas import services
 from ideas.demo import generator, phrases
 from ideas.models import Comment, Idea, IdeaStatus, Project, Support
 
@@ -36,6 +37,13 @@ def test_demo_project_counts_add_up(app):
     published = db.session.scalar(select(func.count()).where(Idea.status == IdeaStatus.PUBLISHED))
     assert published > 250
     assert db.session.scalar(select(func.count()).where(Idea.normalized_text == "")) == 0
+    people = (
+        set(db.session.scalars(select(Idea.author_id)))
+        | set(db.session.scalars(select(Support.user_id)))
+        | set(db.session.scalars(select(Comment.author_id)))
+    )
+    counts = services.get_project_counts([project_id])[project_id]
+    assert counts.participants == len(people)
 
 
 def test_demo_texts_have_duplicates_and_typos(app):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select, union
 
 from app.auth.models import User
 from app.auth.passwords import hash_password
@@ -33,6 +33,7 @@ from ideas.models import (
     IdeaStatus,
     IdeaStatusChange,
     ModerationMode,
+    Participant,
     Project,
     ProjectStage,
     Section,
@@ -116,6 +117,7 @@ def build_demo_project(
     _insert_supports(drafts, ids)
     progress(0.9, "comments")
     _insert_comments(project.id, drafts, ids, residents, now)
+    _insert_participants(project.id, now)
     db.session.flush()
     progress(1.0, f"{len(drafts)} ideas")
     return project.id
@@ -396,3 +398,25 @@ def _insert_comments(
         )
     for batch in _batches(replies):
         db.session.execute(insert(Comment), batch)
+
+
+def _insert_participants(project_id: int, now: datetime) -> None:
+    """Everyone who wrote, supported or commented, once (see `Participant`)."""
+    of_project = select(Idea.id).where(Idea.project_id == project_id)
+    people = union(
+        select(Idea.author_id.label("user_id")).where(
+            Idea.project_id == project_id, Idea.author_id.is_not(None)
+        ),
+        select(Support.user_id).where(Support.idea_id.in_(of_project)),
+        select(Comment.author_id).where(Comment.idea_id.in_(of_project)),
+    ).subquery()
+    db.session.execute(
+        insert(Participant).from_select(
+            ["project_id", "user_id", "created_at"],
+            select(
+                literal(project_id),
+                people.c.user_id,
+                literal(now, type_=Participant.created_at.type),
+            ),
+        )
+    )
