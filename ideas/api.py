@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext as _
 
 from app.api import BEARER_SECURITY, PageQuery, api_blueprint, json_response, paginate, problems
 from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user
+from app.errors import Invalid
 from app.extensions import db
 from ideas import services
 from ideas.models import FlagTarget, Idea, IdeaStatus, Project
@@ -121,6 +123,11 @@ def update_project(path: ProjectPath, body: ProjectPatch) -> Response:
     actor = require_user(Role.STAFF)
     project = services.get_project(path.project_id, actor)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    nulls = [n for n, v in changes.items() if v is None and n not in ("starts_at", "ends_at")]
+    if nulls:
+        raise Invalid(
+            _("Проверьте выделенные поля."), errors={n: [_("Обязательное поле.")] for n in nulls}
+        )
     services.update_project(project, actor, **changes)
     db.session.commit()
     return json_response(project_out(project))

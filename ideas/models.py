@@ -88,6 +88,24 @@ class Project(db.Model):
         return f"<Project {self.id} {self.stage}>"
 
 
+class Participant(db.Model):
+    """Someone who took part in a project (wrote, supported or commented), counted once.
+
+    Kept as rows so that the project's participant count is one indexed count instead of a
+    union over every idea, support and comment.
+    """
+
+    __tablename__ = "project_participants"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Section(db.Model):
     """A topic of a project («Очереди и запись», «Доступная среда», …)."""
 
@@ -220,6 +238,7 @@ __all__ = [
     "IdeaStatus",
     "IdeaStatusChange",
     "ModerationMode",
+    "Participant",
     "Project",
     "ProjectStage",
     "Section",

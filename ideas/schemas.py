@@ -108,7 +108,7 @@ class ProjectPage(BaseModel):
 
 class IdeaListQuery(PageQuery):
     q: str | None = Field(None, max_length=200, description="Search, aware of Russian morphology")
-    section: int | None = Field(None, description="Section id")
+    section: int | None = Field(None, ge=1, le=2**31 - 1, description="Section id")
     status: IdeaStatus | None = None
     sort: Literal["new", "top", "discussed"] = "new"
 

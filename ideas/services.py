@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select, union, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
@@ -35,6 +35,7 @@ from ideas.models import (
     IdeaStatus,
     IdeaStatusChange,
     ModerationMode,
+    Participant,
     Project,
     ProjectStage,
     Section,
@@ -73,6 +74,13 @@ PUBLIC_STATUSES = frozenset({IdeaStatus.PUBLISHED, IdeaStatus.SELECTED, IdeaStat
 #: What an idea list shows when no status is asked for.
 LISTED_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED)
 SORTS = ("new", "top", "discussed")
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL; larger ones match nothing
+
+
+def _valid_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 class WrongStage(Conflict):
@@ -280,7 +288,7 @@ def _replace_sections(project: Project, titles: list[str]) -> None:
 
 def get_project(project_id: int, viewer: User | None) -> Project:
     """A project the viewer may see (drafts only for staff), or NotFound."""
-    project = db.session.get(Project, project_id)
+    project = db.session.get(Project, project_id) if _valid_id(project_id) else None
     if project is None or (project.stage is ProjectStage.DRAFT and not is_staff(viewer)):
         raise NotFound(_("Проект не найден."))
     return project
@@ -294,7 +302,8 @@ def list_projects_query(viewer: User | None) -> Select[Any]:
 
 
 def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
-    """Participants (authors, supporters, commenters), visible ideas, comments, supports."""
+    """Participants (everyone who wrote, supported or commented), visible ideas, their
+    comments and supports."""
     if not project_ids:
         return {}
     visible = (Idea.project_id.in_(project_ids), Idea.status.in_(LISTED_STATUSES))
@@ -311,20 +320,11 @@ def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
             .group_by(Idea.project_id)
         )
     }
-    people = union(
-        select(Idea.project_id, Idea.author_id.label("user_id")).where(
-            Idea.project_id.in_(project_ids), Idea.author_id.is_not(None)
-        ),
-        select(Idea.project_id, Support.user_id)
-        .join(Support, Support.idea_id == Idea.id)
-        .where(Idea.project_id.in_(project_ids)),
-        select(Idea.project_id, Comment.author_id)
-        .join(Comment, Comment.idea_id == Idea.id)
-        .where(Idea.project_id.in_(project_ids)),
-    ).subquery()
     participants = dict(
         db.session.execute(
-            select(people.c.project_id, func.count()).group_by(people.c.project_id)
+            select(Participant.project_id, func.count())
+            .where(Participant.project_id.in_(project_ids))
+            .group_by(Participant.project_id)
         ).all()
     )
     result = {}
@@ -339,11 +339,25 @@ def get_project_counts(project_ids: Sequence[int]) -> dict[int, ProjectCounts]:
     return result
 
 
+def note_participant(project_id: int, user_id: int) -> None:
+    """Count a person among the project's participants (once, whatever they do next)."""
+    exists = db.session.scalar(
+        select(Participant.user_id).where(
+            Participant.project_id == project_id, Participant.user_id == user_id
+        )
+    )
+    if exists is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(Participant(project_id=project_id, user_id=user_id))
+    except IntegrityError:  # a concurrent request counted them first
+        pass
+
+
 def get_section(project: Project, section_id: object) -> Section:
     """A section of this project, or `Invalid` on the `section` field."""
-    section = None
-    if isinstance(section_id, int) and not isinstance(section_id, bool):
-        section = db.session.get(Section, section_id)
+    section = db.session.get(Section, section_id) if _valid_id(section_id) else None
     if section is None or section.project_id != project.id:
         raise Invalid(
             _("Проверьте раздел."),
@@ -401,6 +415,7 @@ def submit_idea(author: User, project: Project, title: str, body: str, section_i
     )
     db.session.add(idea)
     db.session.flush()
+    note_participant(project.id, author.id)
     # Post-moderation publishes at once, unless the automatic checks hold the idea back.
     held = screening.screen("idea", idea.id, project, text_index.idea_text(title, body))
     status = (
@@ -425,7 +440,7 @@ def can_view_idea(idea: Idea, viewer: User | None) -> bool:
 
 
 def get_idea(idea_id: int, viewer: User | None) -> Idea:
-    idea = db.session.get(Idea, idea_id)
+    idea = db.session.get(Idea, idea_id) if _valid_id(idea_id) else None
     if idea is None or not can_view_idea(idea, viewer):
         raise NotFound(_("Идея не найдена."))
     return idea
@@ -668,6 +683,7 @@ def support_idea(user: User, idea: Idea) -> Support:
             db.session.add(support)
     except IntegrityError:
         raise AlreadySupported(_("Вы уже поддержали эту идею.")) from None
+    note_participant(idea.project_id, user.id)
     _bump(idea, Idea.support_count, +1)
     return support
 
@@ -717,7 +733,7 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
     _require_public(idea)
     text = clean_field("body", body, min_length=COMMENT_MIN, max_length=COMMENT_MAX, multiline=True)
     if parent_id is not None:
-        parent = db.session.get(Comment, parent_id)
+        parent = db.session.get(Comment, parent_id) if _valid_id(parent_id) else None
         if parent is None or parent.idea_id != idea.id:
             raise Invalid(
                 _("Проверьте выделенные поля."),
@@ -726,6 +742,7 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
     comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_id, body=text)
     db.session.add(comment)
     db.session.flush()
+    note_participant(idea.project_id, author.id)
     if screening.screen("comment", comment.id, idea.project, text):
         comment.status = CommentStatus.PENDING  # held for a moderator; not counted until approved
         db.session.flush()
@@ -753,7 +770,7 @@ def list_comments_query(idea: Idea) -> Select[Any]:
 
 
 def get_comment(comment_id: int, viewer: User | None) -> Comment:
-    comment = db.session.get(Comment, comment_id)
+    comment = db.session.get(Comment, comment_id) if _valid_id(comment_id) else None
     if comment is None or not can_view_idea(comment.idea, viewer):
         raise NotFound(_("Комментарий не найден."))
     return comment
@@ -833,11 +850,15 @@ def import_ideas(
                 errors[f"ideas.{number}.{field}"] = messages
             continue
         section = None
-        if isinstance(row.section, int) and not isinstance(row.section, bool):
-            section = sections.get(row.section)
+        if _valid_id(row.section):
+            section = sections.get(row.section)  # type: ignore[call-overload]
         elif isinstance(row.section, str):
             key = row.section.strip()
-            section = sections.get(int(key)) if key.isdigit() else by_title.get(key.casefold())
+            section = (
+                sections.get(int(key))
+                if key.isdigit() and len(key) < 10
+                else by_title.get(key.casefold())
+            )
         if section is None:
             errors[f"ideas.{number}.section"] = [_("Нет такого раздела в этом проекте.")]
             continue

@@ -17,6 +17,7 @@ from ideas.models import (
     ProjectStage,
     Section,
 )
+from ideas.services import note_participant
 from ideas.text_index import idea_text, normalize
 
 DEFAULT_PASSWORD = "correct-horse-42"
@@ -93,6 +94,12 @@ class IdeaFactory(BaseFactory):
     published_at = factory.LazyFunction(utcnow)
     normalized_text = factory.LazyAttribute(lambda o: normalize(idea_text(o.title, o.body)))
 
+    @factory.post_generation
+    def participant(obj, create, extracted, **kwargs):
+        if create and obj.author_id is not None:
+            note_participant(obj.project_id, obj.author_id)
+            db.session.commit()
+
 
 class CommentFactory(BaseFactory):
     class Meta:
@@ -101,3 +108,9 @@ class CommentFactory(BaseFactory):
     idea = factory.SubFactory(IdeaFactory)
     author = factory.SubFactory(UserFactory)
     body = "Полностью согласен, так будет лучше."
+
+    @factory.post_generation
+    def participant(obj, create, extracted, **kwargs):
+        if create:
+            note_participant(obj.idea.project_id, obj.author_id)
+            db.session.commit()

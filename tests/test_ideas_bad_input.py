@@ -177,3 +177,15 @@ def test_bad_input_on_the_submit_page(pages, project):
     assert "Поле не может быть пустым." in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert ideas_count() == 0
+
+
+def test_ids_beyond_the_database_range_are_not_found(api, project, resident):
+    huge = 10**20
+    assert api.get(f"/ideas/{huge}").status_code == 404
+    assert api.get(f"/projects/{huge}").status_code == 404
+    assert api.post(f"/comments/{huge}/flags", {"reason": "Спам"}).status_code == 404
+    assert post_idea(api, project, section=huge).status_code == 422
+    assert api.get(f"/projects/{project.id}/ideas", section=huge).status_code == 422
+    idea = IdeaFactory(project=project)
+    response = api.post(f"/ideas/{idea.id}/comments", {"body": "Ответ", "parent_id": huge})
+    assert response.status_code == 422

@@ -84,6 +84,18 @@ def test_stage_moves_forward_only(api):
     assert api.patch(f"/projects/{project.id}", {"stage": "closed"}).status_code == 200
 
 
+def test_patch_refuses_nulls_but_clears_dates(api):
+    UserFactory(email="staff@example.ru", roles=[Role.STAFF])
+    project = ProjectFactory()
+    api.login("staff@example.ru")
+    response = api.patch(f"/projects/{project.id}", {"stage": None, "title": None})
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"stage", "title"}
+    response = api.patch(f"/projects/{project.id}", {"ends_at": None})
+    assert response.status_code == 200
+    assert response.json["ends_at"] is None
+
+
 def test_sections_with_ideas_cannot_be_removed(api):
     UserFactory(email="staff@example.ru", roles=[Role.STAFF])
     idea = IdeaFactory()

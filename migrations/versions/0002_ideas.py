@@ -1,4 +1,4 @@
-"""projects, sections, ideas, supports, comments, flags; full-text search over ideas
+"""projects, sections, participants, ideas, supports, comments, flags; full-text search over ideas
 
 Revision ID: 0002_ideas
 Revises: 0001_foundation
@@ -56,6 +56,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_projects_created_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_projects'))
     )
+    op.create_table('project_participants',
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_project_participants_project_id_projects'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_project_participants_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id', 'user_id', name=op.f('pk_project_participants'))
+    )
+    with op.batch_alter_table('project_participants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_participants_user_id'), ['user_id'], unique=False)
+
     op.create_table('sections',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -208,6 +219,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ideas_author_id'))
 
     op.drop_table('ideas')
+    with op.batch_alter_table('project_participants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_participants_user_id'))
+
+    op.drop_table('project_participants')
     op.drop_table('sections')
     op.drop_table('projects')
     with op.batch_alter_table('flags', schema=None) as batch_op:
