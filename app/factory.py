@@ -100,10 +100,7 @@ def _register_extensions(app: OpenAPI) -> None:
 
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) knows every table."""
-    import app.auth.models
-    import app.jobs.models
-    import app.notifications.models
-    import app.points.models  # noqa: F401
+    import voting.models  # noqa: F401
 
 
 def _register_blueprints(app: OpenAPI) -> None:
@@ -115,6 +112,14 @@ def _register_blueprints(app: OpenAPI) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_views.bp)
     app.register_api(auth_api.api)
+    _init_domain_packages(app)
+
+
+def _init_domain_packages(app: OpenAPI) -> None:
+    """Each domain package plugs in its pages, API, commands, demo step and nav links."""
+    import voting
+
+    voting.init_app(app)
 
 
 def _register_commands(app: OpenAPI) -> None:
