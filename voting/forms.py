@@ -20,6 +20,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.auth.forms import district_choices
@@ -34,10 +35,11 @@ class QuestionForm(Form):
     text = StringField(_l("Текст вопроса"))
     kind = SelectField(
         _l("Тип"),
+        validate_choice=False,  # the services check the kind
         choices=[
-            ("single", _l("один вариант")),
-            ("multiple", _l("несколько вариантов")),
-            ("open", _l("свободный ответ")),
+            SelectChoice("single", _l("один вариант")),
+            SelectChoice("multiple", _l("несколько вариантов")),
+            SelectChoice("open", _l("свободный ответ")),
         ],
     )
     max_choices = IntegerField(
@@ -68,9 +70,10 @@ class PollForm(FlaskForm):
     )
     results = SelectField(
         _l("Результаты"),
+        validate_choice=False,
         choices=[
-            ("after_close", _l("после закрытия")),
-            ("live", _l("сразу, по ходу голосования")),
+            SelectChoice("after_close", _l("после закрытия")),
+            SelectChoice("live", _l("сразу, по ходу голосования")),
         ],
     )
     opens_at = DateTimeLocalField(
@@ -92,7 +95,9 @@ class PollForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.audience_okrugs.choices = [(o.code, f"{o.abbrev} — {o.name}") for o in list_okrugs()]
+        self.audience_okrugs.choices = [
+            SelectChoice(o.code, f"{o.abbrev} — {o.name}") for o in list_okrugs()
+        ]
         self.audience_districts.choices = district_choices()
 
     def fill_from(self, poll: Poll) -> None:
