@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -171,7 +172,10 @@ def test_staff_create_a_poll_with_the_form_preview_and_open_it(pages):
             "closes_at": "2031-01-10T18:00",
             "questions-0-text": "Где открыть офис?",
             "questions-0-kind": "single",
-            "questions-0-options": "Тверская, 8 | рядом с метро | ЦАО | 55.7602 | 37.61\nПокровка, 2 | | ЦАО | 55.758 | 37.642",
+            "questions-0-options": (
+                "Тверская, 8 | рядом с метро | ЦАО | 55.7602 | 37.61\n"
+                "Покровка, 2 | | ЦАО | 55.758 | 37.642"
+            ),
             "questions-1-text": "Какие услуги добавить?",
             "questions-1-kind": "multiple",
             "questions-1-max_choices": "2",
@@ -204,7 +208,9 @@ def test_staff_import_questions_as_json(pages):
         {
             "title": "Импорт вопросов",
             "results": "live",
-            "questions_json": '[{"text": "Нужен ли офис?", "kind": "single", "options": [{"text": "Да"}, {"text": "Нет"}]}]',
+            "questions_json": json.dumps(
+                [{"text": "Нужен ли офис?", "options": [{"text": "Да"}, {"text": "Нет"}]}]
+            ),
         },
     )
     assert created.status_code == 302

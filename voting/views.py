@@ -19,7 +19,13 @@ from voting.forms import DecisionForm, PollForm, ReceiptForm
 from voting.models import Poll, PollStatus
 from voting.results import get_results, results_csv
 
-bp = Blueprint("voting", __name__, template_folder="templates")
+bp = Blueprint(
+    "voting",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/voting",
+)
 
 
 def _load(poll_id: int) -> Poll:
