@@ -232,3 +232,28 @@ def test_poll_list(pages):
     html = pages.get("/polls").get_data(as_text=True)
     assert "Открытый опрос для всех" in html
     assert "Черновик" not in html
+
+
+def test_demo_step_builds_the_flagship_scenario_once(app, monkeypatch):
+    from app.demo import ensure_demo_accounts
+    from voting import demo
+    from voting.verify import merkle_root
+
+    monkeypatch.setattr(demo, "RESIDENTS", 300)
+    ensure_demo_accounts()
+    steps = []
+    demo.demo_step(lambda fraction, message: steps.append(fraction))
+    demo.demo_step(lambda fraction, message: steps.append(fraction))  # idempotent
+    assert steps[-1] == 1.0
+    polls = db.session.scalars(select(Poll).order_by(Poll.id)).all()
+    assert len(polls) == 13
+    services = polls[0]
+    assert services.status is PollStatus.CLOSED
+    assert services.decision_text
+    leaves = db.session.scalars(select(Ballot.leaf_hash).where(Ballot.poll_id == services.id)).all()
+    assert len(leaves) > 150
+    assert merkle_root(leaves) == services.ledger_root
+    for poll in polls[1:]:
+        okrug = poll.audience_okrugs[0]
+        assert all(o.okrug == okrug for o in poll.questions[0].options)
+        assert poll.status is PollStatus.OPEN

@@ -143,3 +143,46 @@ def test_decision_is_published_and_voters_are_notified(api):
     )
     assert notified == {v.id for v in voters}
     assert bystander.id not in notified
+
+
+def test_coordinated_voting_report(api, pages):
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from app.db import utcnow
+    from voting.models import Ballot, BallotChoice
+    from voting.report import coordinated_report
+    from voting.services import ballot_rows
+
+    poll = make_poll()
+    for i in range(6):  # six fresh accounts voting from one address and one browser
+        cast(api, poll, "khamovniki", i % 2, [i % 4])
+    q1, q2 = poll.questions
+    start = utcnow() - timedelta(hours=5)
+    # background: varied ballots over four hours, then a burst of one exact ballot
+    plan = [(start + timedelta(hours=h), (i % 2, i % 4)) for h in range(4) for i in range(8)]
+    plan += [(start + timedelta(hours=4), (1, 3))] * 15
+    for at, (a, b) in plan:
+        answers = [
+            {"question_id": q1.id, "option_ids": [q1.options[a].id]},
+            {"question_id": q2.id, "option_ids": [q2.options[b].id]},
+        ]
+        ballot, chosen, _texts = ballot_rows(poll.id, "cao", at, answers, f"{at}{a}{b}{id(at)}")
+        ballot["receipt_hash"] = ballot["id"] * 2
+        db.session.execute(insert(Ballot).values(**ballot))
+        db.session.execute(insert(BallotChoice), chosen)
+    db.session.commit()
+
+    report = coordinated_report(poll)
+    assert report["participations"] == 6
+    assert len(report["bursts"]) == 1
+    assert report["bursts"][0]["ballots"] == 15
+    assert report["shared_addresses"][0]["participations"] == 6
+    assert report["shared_devices"][0]["participations"] == 6
+    assert report["fresh_accounts"]["count"] == 6
+
+    pages.login(UserFactory(roles=[Role.STAFF]).email)
+    html = pages.get(f"/staff/polls/{poll.id}/report").get_data(as_text=True)
+    assert "Всплески одинаковых бюллетеней" in html
+    assert "бюллетени не удаляются" in html

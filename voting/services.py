@@ -11,7 +11,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -39,7 +39,7 @@ from voting.models import (
     QuestionKind,
     ResultsVisibility,
 )
-from voting.verify import leaf_hash, merkle_root, receipt_hash
+from voting.verify import canonical, leaf_hash, merkle_root, receipt_hash
 
 NOTIFY_JOB = "voting.notify_decision"
 VOTE_POINTS = 10
@@ -585,6 +585,47 @@ def _keyed_hash(value: str | None) -> str | None:
     return hmac.new(key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
 
 
+def ballot_rows(
+    poll_id: int,
+    okrug: str | None,
+    at: datetime,
+    answers: list[dict[str, Any]],
+    receipt_digest: str,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of one anonymous ballot: the ballot (with its canonical content and leaf
+    hash), its chosen options and its free-text answers. Only the hour of `at` is kept."""
+    hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    ballot_id = uuid.uuid4().hex
+    content = {
+        "id": ballot_id,
+        "poll_id": poll_id,
+        "okrug": okrug,
+        "hour": hour.isoformat(),
+        "receipt_hash": receipt_digest,
+        "answers": answers,
+    }
+    ballot = {
+        "id": ballot_id,
+        "poll_id": poll_id,
+        "receipt_hash": receipt_digest,
+        "okrug": okrug,
+        "cast_hour": hour,
+        "content": canonical(content).decode("utf-8"),
+        "leaf_hash": leaf_hash(content),
+    }
+    choices = [
+        {"ballot_id": ballot_id, "option_id": oid, "poll_id": poll_id, "okrug": okrug}
+        for answer in answers
+        for oid in answer.get("option_ids", [])
+    ]
+    texts = [
+        {"ballot_id": ballot_id, "question_id": a["question_id"], "text": a["text"]}
+        for a in answers
+        if "text" in a
+    ]
+    return ballot, choices, texts
+
+
 def cast_ballot(
     voter: User,
     poll: Poll,
@@ -612,17 +653,9 @@ def cast_ballot(
     if state.status != PollStatus.OPEN or (state.closes_at is not None and now >= state.closes_at):
         raise PollNotOpen(_("Голосование закрыто."), extra={"reason": "closed"})
     receipt = new_receipt()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    okrug = voter.okrug_code
-    ballot_id = uuid.uuid4().hex
-    content = {
-        "id": ballot_id,
-        "poll_id": poll.id,
-        "okrug": okrug,
-        "hour": hour.isoformat(),
-        "receipt_hash": receipt_hash(receipt),
-        "answers": normalized,
-    }
+    ballot, choices, texts = ballot_rows(
+        poll.id, voter.okrug_code, now, normalized, receipt_hash(receipt)
+    )
     try:
         db.session.execute(
             insert(Participation).values(
@@ -635,31 +668,9 @@ def cast_ballot(
         )
     except IntegrityError:
         raise AlreadyVoted(_("Вы уже проголосовали в этом опросе.")) from None
-    from voting.verify import canonical
-
-    db.session.execute(
-        insert(Ballot).values(
-            id=ballot_id,
-            poll_id=poll.id,
-            receipt_hash=content["receipt_hash"],
-            okrug=okrug,
-            cast_hour=hour,
-            content=canonical(content).decode("utf-8"),
-            leaf_hash=leaf_hash(content),
-        )
-    )
-    choices = [
-        {"ballot_id": ballot_id, "option_id": oid, "poll_id": poll.id, "okrug": okrug}
-        for a in normalized
-        for oid in a.get("option_ids", [])
-    ]
+    db.session.execute(insert(Ballot).values(**ballot))
     if choices:
         db.session.execute(insert(BallotChoice), choices)
-    texts = [
-        {"ballot_id": ballot_id, "question_id": a["question_id"], "text": a["text"]}
-        for a in normalized
-        if "text" in a
-    ]
     if texts:
         db.session.execute(insert(BallotText), texts)
     award_points(voter.id, VOTE_POINTS, POINTS_REASON, "poll", poll.id)
