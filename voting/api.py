@@ -95,17 +95,18 @@ def update_poll(path: PollPath, body: PollPatch) -> Response:
 def vote(path: PollPath, body: VoteIn) -> Response:
     """Cast the one, final ballot of a verified resident of the audience; returns the receipt."""
     voter = require_user(verified=True)
-    poll = services.get_poll(path.poll_id, voter)
     receipt = services.cast_ballot(
         voter,
-        poll,
+        path.poll_id,
         [a.model_dump(exclude_none=True) for a in body.answers],
         address=request.remote_addr,
         device=device_signature(),
     )
     db.session.commit()
-    check_url = url_for("voting.check_receipt", poll_id=poll.id)
-    return json_response(ReceiptOut(receipt=receipt, poll_id=poll.id, check_url=check_url), 201)
+    check_url = url_for("voting.check_receipt", poll_id=path.poll_id)
+    return json_response(
+        ReceiptOut(receipt=receipt, poll_id=path.poll_id, check_url=check_url), 201
+    )
 
 
 def device_signature() -> str:

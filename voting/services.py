@@ -11,6 +11,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -626,9 +627,76 @@ def ballot_rows(
     return ballot, choices, texts
 
 
+@dataclass(frozen=True)
+class OptionShape:
+    id: int
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    id: int
+    text: str
+    kind: QuestionKind
+    max_choices: int
+    options: tuple[OptionShape, ...]
+
+
+@dataclass(frozen=True)
+class PollShape:
+    """What voting needs of a poll: its state (read under a share lock) and its questions."""
+
+    id: int
+    status: PollStatus
+    opens_at: datetime | None
+    closes_at: datetime | None
+    audience_okrugs: tuple[str, ...]
+    audience_districts: tuple[str, ...]
+    questions: tuple[QuestionShape, ...]
+
+    @property
+    def is_for_everyone(self) -> bool:
+        return not self.audience_okrugs and not self.audience_districts
+
+
+# Questions and options never change once a poll is open, so each process keeps them; the
+# key has the opening time, so a poll id reused by another database is never confused.
+_SHAPES: dict[tuple[str, int, datetime | None], tuple[QuestionShape, ...]] = {}
+_SHAPES_MAX = 512
+
+
+def _questions_of(
+    poll_id: int, status: PollStatus, opened_at: datetime | None
+) -> tuple[QuestionShape, ...]:
+    key = (str(db.engine.url), poll_id, opened_at)
+    cached = _SHAPES.get(key)
+    if cached is not None and status is not PollStatus.DRAFT:
+        return cached
+    options: dict[int, list[OptionShape]] = {}
+    for question_id, option_id in db.session.execute(
+        select(PollOption.question_id, PollOption.id)
+        .join(Question, Question.id == PollOption.question_id)
+        .where(Question.poll_id == poll_id)
+        .order_by(PollOption.position, PollOption.id)
+    ):
+        options.setdefault(question_id, []).append(OptionShape(option_id))
+    questions = tuple(
+        QuestionShape(q.id, q.text, q.kind, q.max_choices, tuple(options.get(q.id, ())))
+        for q in db.session.execute(
+            select(Question.id, Question.text, Question.kind, Question.max_choices)
+            .where(Question.poll_id == poll_id)
+            .order_by(Question.position, Question.id)
+        )
+    )
+    if status is not PollStatus.DRAFT:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        _SHAPES[key] = questions
+    return questions
+
+
 def cast_ballot(
     voter: User,
-    poll: Poll,
+    poll_id: int,
     answers: Any,
     *,
     address: str | None = None,
@@ -639,25 +707,43 @@ def cast_ballot(
 
     Returns the receipt, which is shown to the voter once and never stored (the ballot keeps
     its hash). A second ballot by the same person fails on the database's UNIQUE(poll, user),
-    however the requests interleave.
+    however the requests interleave. The poll's row is read under a share lock first:
+    closing waits for this vote to finish, or this vote sees the poll closed.
     """
     now = now or utcnow()
-    check_can_vote(voter, poll, now)
-    normalized = normalize_answers(poll, answers)
-    # A share lock on the poll row: closing waits for this vote, or this vote sees it closed.
-    state = db.session.execute(
-        select(Poll.status, Poll.opens_at, Poll.closes_at)
-        .where(Poll.id == poll.id)
+    # Core statements on the session's connection: the hot path skips ORM bookkeeping.
+    conn = db.session.connection()
+    row = conn.execute(
+        select(
+            Poll.status,
+            Poll.opens_at,
+            Poll.closes_at,
+            Poll.audience_okrugs,
+            Poll.audience_districts,
+            Poll.opened_at,
+        )
+        .where(Poll.id == poll_id)
         .with_for_update(read=True)
-    ).one()
-    if state.status != PollStatus.OPEN or (state.closes_at is not None and now >= state.closes_at):
-        raise PollNotOpen(_("Голосование закрыто."), extra={"reason": "closed"})
+    ).one_or_none()
+    if row is None or (row.status is PollStatus.DRAFT and not is_staff(voter)):
+        raise NotFound(_("Опрос не найден."))
+    poll = PollShape(
+        id=poll_id,
+        status=row.status,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        audience_okrugs=tuple(row.audience_okrugs or ()),
+        audience_districts=tuple(row.audience_districts or ()),
+        questions=_questions_of(poll_id, row.status, row.opened_at),
+    )
+    check_can_vote(voter, poll, now)  # type: ignore[arg-type]
+    normalized = normalize_answers(poll, answers)  # type: ignore[arg-type]
     receipt = new_receipt()
     ballot, choices, texts = ballot_rows(
         poll.id, voter.okrug_code, now, normalized, receipt_hash(receipt)
     )
     try:
-        db.session.execute(
+        conn.execute(
             insert(Participation).values(
                 poll_id=poll.id,
                 user_id=voter.id,
@@ -668,11 +754,11 @@ def cast_ballot(
         )
     except IntegrityError:
         raise AlreadyVoted(_("Вы уже проголосовали в этом опросе.")) from None
-    db.session.execute(insert(Ballot).values(**ballot))
+    conn.execute(insert(Ballot).values(**ballot))
     if choices:
-        db.session.execute(insert(BallotChoice), choices)
+        conn.execute(insert(BallotChoice), choices)
     if texts:
-        db.session.execute(insert(BallotText), texts)
+        conn.execute(insert(BallotText), texts)
     award_points(voter.id, VOTE_POINTS, POINTS_REASON, "poll", poll.id)
     return receipt
 

@@ -121,7 +121,7 @@ def vote(poll_id: int) -> BaseResponse | tuple[str, int] | str:
     try:
         answers, chosen = _answers_from_form(poll)
         receipt = services.cast_ballot(
-            voter, poll, answers, address=request.remote_addr, device=device_signature()
+            voter, poll.id, answers, address=request.remote_addr, device=device_signature()
         )
     except Invalid as error:
         db.session.rollback()
