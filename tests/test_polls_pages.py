@@ -131,17 +131,18 @@ def test_check_receipt_page(pages):
         f"/polls/{poll.id}/vote", form_for(poll, {0: [0], 1: [2]}), form_page=f"/polls/{poll.id}"
     )
     receipt = re.search(r'id="receipt">([0-9A-F-]+)<', done.get_data(as_text=True)).group(1)
-    early = pages.get(f"/polls/{poll.id}/receipt", query_string={"receipt": receipt})
+    check = f"/polls/{poll.id}/receipt"
+    early = pages.submit(check, {"receipt": receipt})
     assert early.status_code == 409
     pages.login(UserFactory(roles=[Role.STAFF]).email)
     pages.submit(f"/staff/polls/{poll.id}/close", {}, form_page=f"/staff/polls/{poll.id}")
     pages.client.post("/logout")
-    found = pages.get(f"/polls/{poll.id}/receipt", query_string={"receipt": receipt.lower()})
+    found = pages.submit(check, {"receipt": receipt.lower()})
     assert found.status_code == 200
     html = found.get_data(as_text=True)
     assert "Ваш бюллетень в реестре" in html
     assert "Фотостудия" in html
-    forged = pages.get(f"/polls/{poll.id}/receipt", query_string={"receipt": "0000-1111"})
+    forged = pages.submit(check, {"receipt": "0000-1111"})
     assert forged.status_code == 404
     assert "Такой квитанции" in forged.get_data(as_text=True)
 

@@ -207,9 +207,6 @@ class DecisionForm(FlaskForm):
 
 
 class ReceiptForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form: it changes nothing
-
     receipt = StringField(
         _l("Квитанция"),
         description=_l("32 знака, можно с дефисами, как вы её сохранили."),

@@ -195,13 +195,15 @@ def ballots_download(poll_id: int) -> Response:
     return response
 
 
-@bp.get("/polls/<int:poll_id>/receipt")
+@bp.route("/polls/<int:poll_id>/receipt", methods=["GET", "POST"])
 def check_receipt(poll_id: int) -> tuple[str, int] | str:
+    """Check a receipt. The form posts it: a receipt in a URL would end up in access logs next
+    to the network address, which the participation's address hash could be matched with."""
     poll = _load(poll_id)
-    form = ReceiptForm(request.args)
+    form = ReceiptForm()
     proof = None
     status = 200
-    if form.receipt.data:
+    if form.validate_on_submit() and form.receipt.data:
         if poll.status is not PollStatus.CLOSED:
             form.receipt.errors = [_("Квитанции проверяются после закрытия опроса.")]
             status = 409
@@ -365,6 +367,50 @@ def staff_report(poll_id: int) -> str:
     require_user(Role.STAFF)
     poll = _load(poll_id)
     return render_template("voting/staff_report.html", poll=poll, report=coordinated_report(poll))
+
+
+def _open_question(poll: Poll, question_id: int) -> Any:
+    question = next((q for q in poll.questions if q.id == question_id), None)
+    if question is None or question.kind.value != "open":
+        abort(404)
+    return question
+
+
+@bp.get("/staff/polls/<int:poll_id>/questions/<int:question_id>/clusters")
+def staff_clusters(poll_id: int, question_id: int) -> str:
+    from voting.clustering import cluster_answers
+
+    require_user(Role.STAFF)
+    poll = _load(poll_id)
+    question = _open_question(poll, question_id)
+    found = cluster_answers(question)
+    return render_template(
+        "voting/staff_clusters.html", poll=poll, question=question, found=found, action=ActionForm()
+    )
+
+
+@bp.post("/staff/polls/<int:poll_id>/questions/<int:question_id>/follow-up")
+def staff_follow_up(poll_id: int, question_id: int) -> BaseResponse:
+    from voting.clustering import create_follow_up
+
+    staff = require_user(Role.STAFF)
+    poll = _load(poll_id)
+    question = _open_question(poll, question_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    chosen = request.form.getlist("cluster")
+    labels = [request.form.get(f"label-{i}", "") for i in chosen]
+    try:
+        follow_up = create_follow_up(
+            staff, poll, question, labels, multiple=request.form.get("kind") != "single"
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail or _("Не получилось."), "danger")
+        return redirect(url_for("voting.staff_clusters", poll_id=poll.id, question_id=question.id))
+    db.session.commit()
+    flash(_("Черновик опроса-продолжения создан: проверьте варианты и откройте его."), "success")
+    return redirect(url_for("voting.staff_edit", poll_id=follow_up.id))
 
 
 # ---------------------------------------------------------------- template helpers
