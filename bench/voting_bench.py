@@ -79,7 +79,8 @@ def migrate_and_make_polls(url: str) -> dict[str, int]:
     from app.auth.models import Role
     from app.auth.services import register_user
     from app.extensions import db
-    from voting.services import create_poll, open_poll
+    from voting.drafting import create_poll
+    from voting.services import open_poll
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
     with app.app_context():

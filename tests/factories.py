@@ -51,7 +51,8 @@ def make_poll(
     The default has a single-choice question (2 options) and a multiple-choice one (4 options,
     at most 2).
     """
-    from voting.services import create_poll, open_poll
+    from voting.drafting import create_poll
+    from voting.services import open_poll
 
     staff = staff or UserFactory(roles=[Role.STAFF])
     poll = create_poll(

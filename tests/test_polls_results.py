@@ -151,9 +151,9 @@ def test_coordinated_voting_report(api, pages):
     from sqlalchemy import insert
 
     from app.db import utcnow
+    from voting.ballots import ballot_rows
     from voting.models import Ballot, BallotChoice
     from voting.report import coordinated_report
-    from voting.services import ballot_rows
 
     poll = make_poll()
     for i in range(6):  # six fresh accounts voting from one address and one browser

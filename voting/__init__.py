@@ -16,9 +16,9 @@ def init_app(app: Any) -> None:
     from app.demo import register_demo_step
     from app.templating import register_labels, register_nav_link
     from voting import api, views
+    from voting.ballots import POINTS_REASON
     from voting.cli import polls_cli
     from voting.demo import demo_step
-    from voting.services import POINTS_REASON
 
     app.register_blueprint(views.bp)
     app.register_api(api.api)

@@ -12,7 +12,7 @@ from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user
 from app.errors import Forbidden
 from app.extensions import db
-from voting import services
+from voting import ballots, drafting, ledger, services
 from voting.models import PollStatus
 from voting.results import get_results, results_csv
 from voting.schemas import (
@@ -56,7 +56,7 @@ def list_polls(query: PollListQuery) -> Response:
 def create_poll(body: PollIn) -> Response:
     """Create a draft poll (staff)."""
     staff = require_user(Role.STAFF)
-    poll = services.create_poll(staff, **content_fields(body))
+    poll = drafting.create_poll(staff, **content_fields(body))
     db.session.commit()
     return json_response(PollOut.of(poll), 201)
 
@@ -78,7 +78,7 @@ def update_poll(path: PollPath, body: PollPatch) -> Response:
     poll = _load(path.poll_id)
     fields = content_fields(body)
     if fields:
-        services.update_poll(poll, **fields)
+        drafting.update_poll(poll, **fields)
     if body.status == "open":
         services.open_poll(poll)
     elif body.status == "closed":
@@ -95,7 +95,7 @@ def update_poll(path: PollPath, body: PollPatch) -> Response:
 def vote(path: PollPath, body: VoteIn) -> Response:
     """Cast the one, final ballot of a verified resident of the audience; returns the receipt."""
     voter = require_user(verified=True)
-    receipt = services.cast_ballot(
+    receipt = ballots.cast_ballot(
         voter,
         path.poll_id,
         [a.model_dump(exclude_none=True) for a in body.answers],
@@ -151,17 +151,17 @@ def export(path: PollPath, query: ExportQuery) -> Response:
 
 
 @api.get("/polls/<int:poll_id>/ballots", responses={200: BallotsOut, **problems(404, 409)})
-def ballots(path: PollPath) -> Response:
+def list_ballots(path: PollPath) -> Response:
     """Every anonymous ballot exactly as hashed into the ledger (after closing), streamed."""
     poll = _load(path.poll_id)
-    return Response(services.ballots_document(poll), mimetype="application/json")
+    return Response(ledger.ballots_document(poll), mimetype="application/json")
 
 
 @api.get("/polls/<int:poll_id>/receipts/<receipt>", responses={200: ProofOut, **problems(404, 409)})
 def receipt_proof(path: ReceiptPath) -> Response:
     """The ballot a receipt names and its inclusion proof in the published ledger."""
     poll = _load(path.poll_id)
-    return json_response(services.get_receipt_proof(poll, path.receipt))
+    return json_response(ledger.get_receipt_proof(poll, path.receipt))
 
 
 @api.post(

@@ -40,16 +40,16 @@ def _clip(text: str, limit: int) -> str:
 
 def bar_chart(items: Sequence[tuple[str, int, float]], title: str, ident: str) -> Markup:
     """Horizontal bars: (label, votes, share) per option."""
-    width, label_w, bar_h, gap = 640, 230, 22, 10
+    width, label_w, bar_h, gap = 460, 160, 22, 10
     height = max(1, len(items)) * (bar_h + gap) + gap
     peak = max((v for _l, v, _s in items), default=0) or 1
     body = []
     for i, (label, votes, share) in enumerate(items):
         y = gap + i * (bar_h + gap)
-        w = (width - label_w - 110) * votes / peak
+        w = (width - label_w - 100) * votes / peak
         body.append(
             f'<text x="0" y="{y + 16}" font-size="13" fill="#212529">'
-            f"{escape(_clip(label, 32))}</text>"
+            f"{escape(_clip(label, 22))}</text>"
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{BRAND}" rx="2"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" font-size="13" fill="#212529">'
             f"{votes} ({share * 100:.1f}%)</text>"
@@ -59,7 +59,7 @@ def bar_chart(items: Sequence[tuple[str, int, float]], title: str, ident: str) -
 
 def column_chart(items: Sequence[tuple[str, int]], title: str, ident: str) -> Markup:
     """Vertical bars over time (label, count); labels shown for a few of them only."""
-    width, height, bottom = 640, 200, 30
+    width, height, bottom = 460, 180, 30
     n = max(1, len(items))
     step = (width - 40) / n
     peak = max((v for _l, v in items), default=0) or 1

@@ -35,7 +35,8 @@ def close_due() -> None:
 @with_appcontext
 def export_ballots(poll_id: int, output: click.utils.LazyFile) -> None:
     """Write a closed poll's ballots.json, the same document as GET /polls/{id}/ballots."""
-    from voting.services import ballots_document, get_poll
+    from voting.ledger import ballots_document
+    from voting.services import get_poll
 
     for chunk in ballots_document(get_poll(poll_id)):
         output.write(chunk)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.errors import Conflict, Invalid
 from app.extensions import db
+from voting.drafting import create_poll
 from voting.models import BallotText, Poll, PollStatus, Question, QuestionKind
-from voting.services import create_poll
 
 MIN_ANSWERS = 6
 EXAMPLES = 3

@@ -24,9 +24,11 @@ from app.db import utcnow
 from app.demo import DEMO_PASSWORD
 from app.districts import list_okrugs
 from app.extensions import db
+from voting.ballots import ballot_rows, new_receipt
+from voting.drafting import create_poll
 from voting.geo import okrug_at, point_in
 from voting.models import Ballot, BallotChoice, BallotText, Participation, Poll, PollStatus
-from voting.services import ballot_rows, close_poll, create_poll, new_receipt, open_poll
+from voting.services import close_poll, open_poll
 from voting.verify import receipt_hash
 
 Progress = Callable[[float, str], None]

@@ -13,7 +13,7 @@ from app.auth.models import Role, User
 from app.auth.permissions import get_actor, require_user
 from app.errors import DomainError, Invalid
 from app.extensions import db
-from voting import services
+from voting import ballots, drafting, ledger, services
 from voting.api import device_signature
 from voting.forms import DecisionForm, PollForm, ReceiptForm
 from voting.models import Poll, PollStatus
@@ -69,7 +69,7 @@ def _ballot_state(viewer: User | None, poll: Poll) -> tuple[bool, str | None]:
     if services.has_voted(viewer, poll):
         return False, "voted"
     try:
-        services.check_can_vote(viewer, poll)
+        ballots.check_can_vote(viewer, poll)
     except DomainError as error:
         return False, str(error.extra.get("reason", "closed"))
     return True, None
@@ -120,7 +120,7 @@ def vote(poll_id: int) -> BaseResponse | tuple[str, int] | str:
     answers: list[dict[str, Any]] = []
     try:
         answers, chosen = _answers_from_form(poll)
-        receipt = services.cast_ballot(
+        receipt = ballots.cast_ballot(
             voter, poll.id, answers, address=request.remote_addr, device=device_signature()
         )
     except Invalid as error:
@@ -134,7 +134,7 @@ def vote(poll_id: int) -> BaseResponse | tuple[str, int] | str:
             chosen=chosen,
             results_visible=services.results_visible(poll, voter),
         ), 422
-    except services.AlreadyVoted:
+    except ballots.AlreadyVoted:
         db.session.rollback()
         flash(_("Вы уже проголосовали в этом опросе: голос учитывается один раз."), "warning")
         return redirect(url_for("voting.poll_page", poll_id=poll.id))
@@ -190,7 +190,7 @@ def results_export_csv(poll_id: int) -> Response:
 @bp.get("/polls/<int:poll_id>/ballots.json")
 def ballots_download(poll_id: int) -> Response:
     poll = _load(poll_id)
-    response = Response(services.ballots_document(poll), mimetype="application/json")
+    response = Response(ledger.ballots_document(poll), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-ballots.json"'
     return response
 
@@ -209,7 +209,7 @@ def check_receipt(poll_id: int) -> tuple[str, int] | str:
             status = 409
         else:
             try:
-                proof = services.get_receipt_proof(poll, form.receipt.data)
+                proof = ledger.get_receipt_proof(poll, form.receipt.data)
             except DomainError:
                 form.receipt.errors = [_("Такой квитанции в этом опросе нет.")]
                 status = 404
@@ -232,8 +232,8 @@ def _save_form(form: PollForm, poll: Poll | None, staff: User) -> Poll | None:
         return None
     try:
         if poll is None:
-            return services.create_poll(staff, **fields)
-        return services.update_poll(poll, **fields)
+            return drafting.create_poll(staff, **fields)
+        return drafting.update_poll(poll, **fields)
     except Invalid as error:
         db.session.rollback()
         form.general_errors = _attach_poll_errors(form, error, slots)  # type: ignore[attr-defined]
