@@ -136,7 +136,16 @@ def results(path: PollPath) -> Response:
     return json_response(_visible_results(path.poll_id))
 
 
-@api.get("/polls/<int:poll_id>/export", responses={200: ResultsOut, **problems(403, 404)})
+EXPORT_RESPONSE = {
+    "description": "The results as a file: JSON (the results document) or CSV",
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
+
+
+@api.get("/polls/<int:poll_id>/export", responses={200: EXPORT_RESPONSE, **problems(403, 404)})
 def export(path: PollPath, query: ExportQuery) -> Response:
     """Open data: the results as CSV (one row per option and okrug) or JSON."""
     data = _visible_results(path.poll_id)
