@@ -109,6 +109,7 @@ MODEL_MODULES = (
     "ideas.clustering.models",
     "ideas.review.models",
     "moderation.models",
+    "voting.models",
 )
 
 
@@ -133,9 +134,11 @@ def _init_domain_packages(app: OpenAPI) -> None:
     """Each domain package registers its blueprints, API, commands, demo step and links."""
     import ideas
     import moderation
+    import voting
 
     ideas.init_app(app)
     moderation.init_app(app)
+    voting.init_app(app)
 
 
 def _register_commands(app: OpenAPI) -> None:

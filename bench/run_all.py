@@ -1,4 +1,8 @@
-"""`make bench`: run every bench/*_bench.py in turn; each writes its own figures."""
+"""`make bench`: run every bench/*_bench.py in turn; each records its own figures.
+
+ideas_bench writes its section of docs/benchmarks.md unless told --no-write; voting_bench
+writes only with --write, which this runner passes; ml_bench prints its figures.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+EXTRA_ARGS = {"voting_bench.py": ["--write"]}
 
 
 def main() -> int:
     failed = []
     for script in sorted(HERE.glob("*_bench.py")):
         print(f"== {script.name}", flush=True)
-        completed = subprocess.run([sys.executable, str(script)], check=False)  # noqa: S603 (our scripts)
-        if completed.returncode != 0:
+        command = [sys.executable, str(script), *EXTRA_ARGS.get(script.name, []), *sys.argv[1:]]
+        if subprocess.run(command, check=False).returncode != 0:  # noqa: S603 (our own scripts)
             failed.append(script.name)
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)

@@ -275,11 +275,12 @@ def withdraw_support(path: IdeaPath) -> Response:
 @api.get("/ideas/<int:idea_id>/comments", responses={200: CommentPage, **problems(404)})
 def list_comments(path: IdeaPath, query: PageQuery) -> Response:
     """Comments oldest first, each with `parent_id` so clients can build the threads."""
-    idea = services.get_idea(path.idea_id, get_actor())
+    viewer = get_actor()
+    idea = services.get_idea(path.idea_id, viewer)
     page = paginate(
         services.list_comments_query(idea),
         query,
-        lambda c: CommentOut.of(c).model_dump(mode="json"),
+        lambda c: CommentOut.of(c, viewer.id if viewer else None).model_dump(mode="json"),
     )
     return json_response(page)
 
@@ -295,7 +296,7 @@ def add_comment(path: IdeaPath, body: CommentIn) -> Response:
     idea = services.get_idea(path.idea_id, user)
     comment = services.add_comment(user, idea, body.body, body.parent_id)
     db.session.commit()
-    return json_response(CommentOut.of(comment), 201)
+    return json_response(CommentOut.of(comment, user.id), 201)
 
 
 def _flag_out(row: Any) -> FlagOut:

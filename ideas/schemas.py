@@ -198,13 +198,17 @@ class CommentOut(BaseModel):
     idea_id: int
     parent_id: int | None
     author: AuthorOut
-    body: str | None = Field(description="null when a moderator has hidden the comment")
+    body: str | None = Field(
+        description="null when hidden or waiting for a moderator (its author still sees it)"
+    )
     status: CommentStatus
     created_at: datetime
 
     @classmethod
-    def of(cls, comment: Comment) -> CommentOut:
-        visible = comment.status is CommentStatus.PUBLISHED
+    def of(cls, comment: Comment, viewer_id: int | None = None) -> CommentOut:
+        visible = comment.status is CommentStatus.PUBLISHED or (
+            comment.status is CommentStatus.PENDING and viewer_id == comment.author_id
+        )
         return cls(
             id=comment.id,
             idea_id=comment.idea_id,

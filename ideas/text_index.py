@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import ml
 from sqlalchemy import func, select
 
+import ml
 from app.extensions import db
 from ideas.models import Idea, IdeaStatus
 

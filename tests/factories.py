@@ -114,3 +114,45 @@ class CommentFactory(BaseFactory):
         if create:
             note_participant(obj.idea.project_id, obj.author_id)
             db.session.commit()
+
+
+def make_poll(
+    staff: User | None = None,
+    *,
+    questions: list[dict] | None = None,
+    audience: object = "everyone",
+    results: str = "after_close",
+    open_now: bool = True,
+    **fields: object,
+):
+    """A poll built through the services (so it obeys their rules), open unless told not to.
+
+    The default has a single-choice question (2 options) and a multiple-choice one (4 options,
+    at most 2).
+    """
+    from voting.drafting import create_poll
+    from voting.services import open_poll
+
+    staff = staff or UserFactory(roles=[Role.STAFF])
+    poll = create_poll(
+        staff,
+        title=fields.pop("title", "Флагманский офис «Мои документы»"),
+        description=fields.pop("description", "Какие услуги добавить?"),
+        questions=questions
+        or [
+            {"text": "Нужен ли флагманский офис?", "kind": "single", "options": ["Да", "Нет"]},
+            {
+                "text": "Какие услуги добавить?",
+                "kind": "multiple",
+                "max_choices": 2,
+                "options": ["Банк", "Нотариус", "Фотостудия", "Мелкий ремонт"],
+            },
+        ],
+        audience=audience,
+        results=results,
+        **fields,
+    )
+    if open_now:
+        open_poll(poll)
+    db.session.commit()
+    return poll

@@ -1,7 +1,7 @@
 """moderation: reason codes, append-only decision log, stored findings
 
 Revision ID: 0004_moderation
-Revises: 0002_ideas
+Revises: 0003_voting
 Create Date: 2026-11-21 22:09:13.562924
 
 """
@@ -13,7 +13,7 @@ import app.db
 
 # revision identifiers, used by Alembic.
 revision = '0004_moderation'
-down_revision = '0002_ideas'
+down_revision = '0003_voting'
 branch_labels = None
 depends_on = None
 

@@ -106,7 +106,7 @@ class Journey:
 def journey(browser: Any, live_server: str) -> Iterator[Journey]:
     context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # generous: CI shares two cores with the server and database
     trip = Journey(page, live_server)
     yield trip
     context.close()

@@ -29,13 +29,19 @@ def item(page, idea_id):
 def test_moderator_clears_the_queue(journey):
     project = ProjectFactory(moderation=ModerationMode.PRE)
     author = UserFactory(display_name="Ольга")
-    good = IdeaFactory(project=project, author=author, status=IdeaStatus.PENDING,
-                       title="Продлить часы работы МФЦ")
-    off_topic = IdeaFactory(project=project, author=author, status=IdeaStatus.PENDING,
-                            title="Построить новую ветку метро")
+    good = IdeaFactory(
+        project=project, author=author, status=IdeaStatus.PENDING, title="Продлить часы работы МФЦ"
+    )
+    off_topic = IdeaFactory(
+        project=project,
+        author=author,
+        status=IdeaStatus.PENDING,
+        title="Построить новую ветку метро",
+    )
     original = IdeaFactory(project=project, title="Электронная очередь с записью")
-    duplicate = IdeaFactory(project=project, status=IdeaStatus.PENDING,
-                            title="Запись в электронную очередь")
+    duplicate = IdeaFactory(
+        project=project, status=IdeaStatus.PENDING, title="Запись в электронную очередь"
+    )
     ids = {"good": good.id, "off": off_topic.id, "original": original.id, "dup": duplicate.id}
     moderator = UserFactory(roles=("moderator",))
     page = journey.page

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,8 +27,12 @@ TEXTS = [
 def score(journey, marks: int) -> None:
     """On an idea's review page: score every criterion, shortlist, save."""
     page = journey.page
-    for legend in ("Польза для жителей", "Реализуемость", "Затраты (5 — недорого)",
-                   "Охват: скольких жителей касается"):
+    for legend in (
+        "Польза для жителей",
+        "Реализуемость",
+        "Затраты (5 — недорого)",
+        "Охват: скольких жителей касается",
+    ):
         page.get_by_role("group", name=legend).get_by_label(str(marks), exact=True).check()
     page.get_by_label("В короткий список").check()
     page.get_by_role("button", name="Сохранить оценку").click()
@@ -42,8 +45,13 @@ def test_experts_score_staff_select_and_publish_resident_sees_results(journey):
     project = ProjectFactory(stage=ProjectStage.EXPERT_REVIEW)
     resident = UserFactory(display_name="Мария")
     ideas = [IdeaFactory(project=project, title=t, body=t + ".") for t in TEXTS]
-    merged = IdeaFactory(project=project, author=resident, title="Очередь по записи онлайн",
-                         status=IdeaStatus.MERGED, merged_into=ideas[0])
+    merged = IdeaFactory(
+        project=project,
+        author=resident,
+        title="Очередь по записи онлайн",
+        status=IdeaStatus.MERGED,
+        merged_into=ideas[0],
+    )
     experts = [UserFactory(roles=("expert",)), UserFactory(roles=("expert",))]
     staff = UserFactory(roles=("staff",))
     run = start_run(project, staff, k=3)

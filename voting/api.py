@@ -1,0 +1,187 @@
+"""Polls over JSON: the contract of ../shared/API.md (Polls)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, request, url_for
+from flask_babel import gettext as _
+
+from app.api import BEARER_SECURITY, api_blueprint, json_response, paginate, problems
+from app.auth.models import Role
+from app.auth.permissions import get_actor, require_user
+from app.errors import Forbidden
+from app.extensions import db
+from voting import ballots, drafting, ledger, services
+from voting.models import PollStatus
+from voting.results import get_results, results_csv
+from voting.schemas import (
+    BallotsOut,
+    DecisionIn,
+    ExportQuery,
+    PollIn,
+    PollListQuery,
+    PollOut,
+    PollPageOut,
+    PollPatch,
+    PollPath,
+    ProofOut,
+    ReceiptOut,
+    ReceiptPath,
+    ResultsOut,
+    VoteIn,
+    content_fields,
+)
+
+api = api_blueprint("voting_api", __name__, "polls", "Polls: ballots, results, ledger, decisions")
+
+
+def _load(poll_id: int):  # type: ignore[no-untyped-def]
+    """The poll if visible, closed first if its closing time has passed."""
+    poll = services.get_poll(poll_id, get_actor())
+    if services.refresh_status(poll):
+        db.session.commit()
+    return poll
+
+
+@api.get("/polls", responses={200: PollPageOut})
+def list_polls(query: PollListQuery) -> Response:
+    """Polls with questions, options, audience, schedule and status (drafts for staff only)."""
+    status = PollStatus(query.status) if query.status else None
+    stmt = services.list_polls_query(get_actor(), status)
+    return json_response(paginate(stmt, query, lambda p: PollOut.of(p).model_dump(mode="json")))
+
+
+@api.post("/polls", responses={201: PollOut, **problems(401, 403)}, security=BEARER_SECURITY)
+def create_poll(body: PollIn) -> Response:
+    """Create a draft poll (staff)."""
+    staff = require_user(Role.STAFF)
+    poll = drafting.create_poll(staff, **content_fields(body))
+    db.session.commit()
+    return json_response(PollOut.of(poll), 201)
+
+
+@api.get("/polls/<int:poll_id>", responses={200: PollOut, **problems(404)})
+def get_poll(path: PollPath) -> Response:
+    """One poll with its questions and options."""
+    return json_response(PollOut.of(_load(path.poll_id)))
+
+
+@api.patch(
+    "/polls/<int:poll_id>",
+    responses={200: PollOut, **problems(401, 403, 404, 409)},
+    security=BEARER_SECURITY,
+)
+def update_poll(path: PollPath, body: PollPatch) -> Response:
+    """Edit a draft; `{status: open}` opens it, `{status: closed}` closes it, sealing the ledger."""
+    require_user(Role.STAFF)
+    poll = _load(path.poll_id)
+    fields = content_fields(body)
+    if fields:
+        drafting.update_poll(poll, **fields)
+    if body.status == "open":
+        services.open_poll(poll)
+    elif body.status == "closed":
+        services.close_poll(poll)
+    db.session.commit()
+    return json_response(PollOut.of(poll))
+
+
+@api.post(
+    "/polls/<int:poll_id>/votes",
+    responses={201: ReceiptOut, **problems(401, 403, 404, 409)},
+    security=BEARER_SECURITY,
+)
+def vote(path: PollPath, body: VoteIn) -> Response:
+    """Cast the one, final ballot of a verified resident of the audience; returns the receipt."""
+    voter = require_user(verified=True)
+    receipt = ballots.cast_ballot(
+        voter,
+        path.poll_id,
+        [a.model_dump(exclude_none=True) for a in body.answers],
+        address=request.remote_addr,
+        device=device_signature(),
+    )
+    db.session.commit()
+    check_url = url_for("voting.check_receipt", poll_id=path.poll_id)
+    return json_response(
+        ReceiptOut(receipt=receipt, poll_id=path.poll_id, check_url=check_url), 201
+    )
+
+
+def device_signature() -> str:
+    """What a browser or app tells about itself; hashed before it is stored."""
+    headers = request.headers
+    return "|".join(
+        headers.get(h, "") for h in ("User-Agent", "Accept-Language", "Sec-CH-UA-Platform")
+    )
+
+
+def _visible_results(poll_id: int) -> dict:  # type: ignore[type-arg]
+    viewer = get_actor()
+    poll = _load(poll_id)
+    if not services.results_visible(poll, viewer):
+        raise Forbidden(
+            _("Результаты этого опроса публикуются после его закрытия."),
+            extra={"reason": "results_after_close"},
+        )
+    results = get_results(poll)
+    db.session.commit()  # a recount is stored for the next readers
+    return results
+
+
+@api.get("/polls/<int:poll_id>/results", responses={200: ResultsOut, **problems(403, 404)})
+def results(path: PollPath) -> Response:
+    """Votes and share per option, turnout, okrugs and hours; once closed, the ledger root."""
+    return json_response(_visible_results(path.poll_id))
+
+
+EXPORT_RESPONSE = {
+    "description": "The results as a file: JSON (the results document) or CSV",
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
+
+
+@api.get("/polls/<int:poll_id>/export", responses={200: EXPORT_RESPONSE, **problems(403, 404)})
+def export(path: PollPath, query: ExportQuery) -> Response:
+    """Open data: the results as CSV (one row per option and okrug) or JSON."""
+    data = _visible_results(path.poll_id)
+    if query.format == "json":
+        body = json.dumps(data, ensure_ascii=False, indent=2)
+        mimetype, ext = "application/json", "json"
+    else:
+        body, mimetype, ext = results_csv(data), "text/csv", "csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="poll-{path.poll_id}.{ext}"'
+    return response
+
+
+@api.get("/polls/<int:poll_id>/ballots", responses={200: BallotsOut, **problems(404, 409)})
+def list_ballots(path: PollPath) -> Response:
+    """Every anonymous ballot exactly as hashed into the ledger (after closing), streamed."""
+    poll = _load(path.poll_id)
+    return Response(ledger.ballots_document(poll), mimetype="application/json")
+
+
+@api.get("/polls/<int:poll_id>/receipts/<receipt>", responses={200: ProofOut, **problems(404, 409)})
+def receipt_proof(path: ReceiptPath) -> Response:
+    """The ballot a receipt names and its inclusion proof in the published ledger."""
+    poll = _load(path.poll_id)
+    return json_response(ledger.get_receipt_proof(poll, path.receipt))
+
+
+@api.post(
+    "/polls/<int:poll_id>/decision",
+    responses={200: PollOut, **problems(401, 403, 404, 409)},
+    security=BEARER_SECURITY,
+)
+def decision(path: PollPath, body: DecisionIn) -> Response:
+    """Publish the decision taken on a closed poll; those who voted are notified."""
+    require_user(Role.STAFF)
+    poll = _load(path.poll_id)
+    services.publish_decision(poll, body.text)
+    db.session.commit()
+    return json_response(PollOut.of(poll))

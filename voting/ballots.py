@@ -1,0 +1,335 @@
+"""Casting a ballot: who may vote, what a valid ballot is, and the rows it is stored as.
+
+The participation (who) and the ballot (what) are written in one transaction; the database's
+UNIQUE(poll, user) on participations makes one ballot per person a fact, whatever the timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import User
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.extensions import db
+from app.points.services import award_points
+from app.text import check_text
+from voting.models import (
+    Ballot,
+    BallotChoice,
+    BallotText,
+    Participation,
+    Poll,
+    PollOption,
+    PollStatus,
+    Question,
+    QuestionKind,
+)
+from voting.services import in_audience, is_staff, phase
+from voting.verify import canonical, leaf_hash, receipt_hash
+
+VOTE_POINTS = 10
+POINTS_REASON = "poll_vote"
+OPEN_ANSWER_MAX = 2000
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
+
+
+class PollNotOpen(Conflict):
+    code = "poll_not_open"
+
+
+class NotInAudience(Forbidden):
+    code = "not_in_audience"
+
+
+def check_can_vote(user: User, poll: Poll, now: datetime | None = None) -> None:
+    """Raise the reason this user may not vote in this poll now (blocked and unverified users
+    are refused by `require_user` before this)."""
+    if user.is_blocked:
+        raise Forbidden(
+            _("Ваш аккаунт заблокирован: голосовать нельзя."), extra={"reason": "blocked"}
+        )
+    if not user.is_verified:
+        raise Forbidden(_("Сначала подтвердите аккаунт кодом."), extra={"reason": "not_verified"})
+    state = phase(poll, now)
+    if state == "scheduled":
+        raise PollNotOpen(_("Голосование ещё не началось."), extra={"reason": "not_started"})
+    if state != "open":
+        raise PollNotOpen(_("Голосование закрыто."), extra={"reason": "closed"})
+    if not in_audience(user, poll):
+        raise NotInAudience(
+            _("Этот опрос — для жителей других округов или районов."),
+            extra={"reason": "not_in_audience"},
+        )
+
+
+def _bad(field: str, message: str) -> Invalid:
+    return Invalid(message, errors={field: [message]})
+
+
+def normalize_answers(poll: Poll, answers: Any) -> list[dict[str, Any]]:
+    """Check a ballot against the poll; return its answers in canonical form.
+
+    Every choice question must be answered; open questions may be left blank.
+    """
+    if not isinstance(answers, list) or not answers:
+        raise _bad("answers", _("Пустой бюллетень: ответьте на вопросы."))
+    questions = {q.id: q for q in poll.questions}
+    seen: set[int] = set()
+    result: list[dict[str, Any]] = []
+    for index, answer in enumerate(answers):
+        where = f"answers.{index}"
+        if not isinstance(answer, dict):
+            raise _bad(where, _("Нужен объект ответа."))
+        question = questions.get(answer.get("question_id"))  # type: ignore[arg-type]
+        if question is None:
+            raise _bad(f"{where}.question_id", _("Такого вопроса в этом опросе нет."))
+        if question.id in seen:
+            raise _bad(f"{where}.question_id", _("На вопрос можно ответить только один раз."))
+        seen.add(question.id)
+        if question.kind is QuestionKind.OPEN:
+            if answer.get("option_ids"):
+                raise _bad(f"{where}.option_ids", _("На открытый вопрос отвечают текстом."))
+            raw = answer.get("text")
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            text, problems = check_text(
+                raw, min_length=2, max_length=OPEN_ANSWER_MAX, multiline=True
+            )
+            if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+                problems.append(_("Текст содержит недопустимые символы."))
+            if problems:
+                raise Invalid(problems[0], errors={f"{where}.text": problems})
+            result.append({"question_id": question.id, "text": text})
+            continue
+        if answer.get("text") not in (None, ""):
+            raise _bad(f"{where}.text", _("На этот вопрос отвечают выбором вариантов."))
+        ids = answer.get("option_ids")
+        if not isinstance(ids, list) or not ids:
+            raise _bad(f"{where}.option_ids", _("Выберите вариант ответа."))
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+            raise _bad(f"{where}.option_ids", _("Номера вариантов — целые числа."))
+        if len(set(ids)) != len(ids):
+            raise _bad(f"{where}.option_ids", _("Вариант выбран дважды."))
+        allowed = {o.id for o in question.options}
+        if not set(ids) <= allowed:
+            raise _bad(f"{where}.option_ids", _("Такого варианта нет в этом вопросе."))
+        if len(ids) > question.max_choices:
+            raise _bad(
+                f"{where}.option_ids",
+                _("Можно выбрать не больше %(n)s.", n=question.max_choices),
+            )
+        result.append({"question_id": question.id, "option_ids": sorted(ids)})
+    missing = [q for q in poll.questions if q.kind is not QuestionKind.OPEN and q.id not in seen]
+    if missing:
+        raise Invalid(
+            _("Ответьте на все вопросы с вариантами."),
+            errors={"answers": [_("Нет ответа на вопрос: %(q)s", q=q.text) for q in missing]},
+        )
+    if not result:
+        raise _bad("answers", _("Пустой бюллетень: ответьте на вопросы."))
+    return sorted(result, key=lambda a: a["question_id"])
+
+
+def new_receipt() -> str:
+    """128 random bits, shown in groups of four for reading aloud or copying."""
+    raw = secrets.token_hex(16).upper()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def _keyed_hash(value: str | None) -> str | None:
+    if not value:
+        return None
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+
+
+def ballot_rows(
+    poll_id: int,
+    okrug: str | None,
+    at: datetime,
+    answers: list[dict[str, Any]],
+    receipt_digest: str,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of one anonymous ballot: the ballot (with its canonical content and leaf
+    hash), its chosen options and its free-text answers. Only the hour of `at` is kept."""
+    hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    ballot_id = uuid.uuid4().hex
+    content = {
+        "id": ballot_id,
+        "poll_id": poll_id,
+        "okrug": okrug,
+        "hour": hour.isoformat(),
+        "receipt_hash": receipt_digest,
+        "answers": answers,
+    }
+    ballot = {
+        "id": ballot_id,
+        "poll_id": poll_id,
+        "receipt_hash": receipt_digest,
+        "okrug": okrug,
+        "cast_hour": hour,
+        "content": canonical(content).decode("utf-8"),
+        "leaf_hash": leaf_hash(content),
+    }
+    choices = [
+        {"ballot_id": ballot_id, "option_id": oid, "poll_id": poll_id, "okrug": okrug}
+        for answer in answers
+        for oid in answer.get("option_ids", [])
+    ]
+    texts = [
+        {"ballot_id": ballot_id, "question_id": a["question_id"], "text": a["text"]}
+        for a in answers
+        if "text" in a
+    ]
+    return ballot, choices, texts
+
+
+@dataclass(frozen=True)
+class OptionShape:
+    id: int
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    id: int
+    text: str
+    kind: QuestionKind
+    max_choices: int
+    options: tuple[OptionShape, ...]
+
+
+@dataclass(frozen=True)
+class PollShape:
+    """What voting needs of a poll: its state (read under a share lock) and its questions."""
+
+    id: int
+    status: PollStatus
+    opens_at: datetime | None
+    closes_at: datetime | None
+    audience_okrugs: tuple[str, ...]
+    audience_districts: tuple[str, ...]
+    questions: tuple[QuestionShape, ...]
+
+    @property
+    def is_for_everyone(self) -> bool:
+        return not self.audience_okrugs and not self.audience_districts
+
+
+# Questions and options never change once a poll is open, so each process keeps them; the
+# key has the opening time, so a poll id reused by another database is never confused.
+_SHAPES: dict[tuple[str, int, datetime | None], tuple[QuestionShape, ...]] = {}
+_SHAPES_MAX = 512
+
+
+def _questions_of(
+    poll_id: int, status: PollStatus, opened_at: datetime | None
+) -> tuple[QuestionShape, ...]:
+    key = (str(db.engine.url), poll_id, opened_at)
+    cached = _SHAPES.get(key)
+    if cached is not None and status is not PollStatus.DRAFT:
+        return cached
+    options: dict[int, list[OptionShape]] = {}
+    for question_id, option_id in db.session.execute(
+        select(PollOption.question_id, PollOption.id)
+        .join(Question, Question.id == PollOption.question_id)
+        .where(Question.poll_id == poll_id)
+        .order_by(PollOption.position, PollOption.id)
+    ):
+        options.setdefault(question_id, []).append(OptionShape(option_id))
+    questions = tuple(
+        QuestionShape(q.id, q.text, q.kind, q.max_choices, tuple(options.get(q.id, ())))
+        for q in db.session.execute(
+            select(Question.id, Question.text, Question.kind, Question.max_choices)
+            .where(Question.poll_id == poll_id)
+            .order_by(Question.position, Question.id)
+        )
+    )
+    if status is not PollStatus.DRAFT:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        _SHAPES[key] = questions
+    return questions
+
+
+def cast_ballot(
+    voter: User,
+    poll_id: int,
+    answers: Any,
+    *,
+    address: str | None = None,
+    device: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Record that `voter` took part and, apart from it, their anonymous ballot.
+
+    Returns the receipt, which is shown to the voter once and never stored (the ballot keeps
+    its hash). A second ballot by the same person fails on the database's UNIQUE(poll, user),
+    however the requests interleave. The poll's row is read under a share lock first:
+    closing waits for this vote to finish, or this vote sees the poll closed.
+    """
+    now = now or utcnow()
+    # Core statements on the session's connection: the hot path skips ORM bookkeeping.
+    conn = db.session.connection()
+    row = conn.execute(
+        select(
+            Poll.status,
+            Poll.opens_at,
+            Poll.closes_at,
+            Poll.audience_okrugs,
+            Poll.audience_districts,
+            Poll.opened_at,
+        )
+        .where(Poll.id == poll_id)
+        .with_for_update(read=True)
+    ).one_or_none()
+    if row is None or (row.status is PollStatus.DRAFT and not is_staff(voter)):
+        raise NotFound(_("Опрос не найден."))
+    poll = PollShape(
+        id=poll_id,
+        status=row.status,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        audience_okrugs=tuple(row.audience_okrugs or ()),
+        audience_districts=tuple(row.audience_districts or ()),
+        questions=_questions_of(poll_id, row.status, row.opened_at),
+    )
+    check_can_vote(voter, poll, now)  # type: ignore[arg-type]
+    normalized = normalize_answers(poll, answers)  # type: ignore[arg-type]
+    receipt = new_receipt()
+    ballot, choices, texts = ballot_rows(
+        poll.id, voter.okrug_code, now, normalized, receipt_hash(receipt)
+    )
+    try:
+        conn.execute(
+            insert(Participation).values(
+                poll_id=poll.id,
+                user_id=voter.id,
+                created_at=now,
+                address_hash=_keyed_hash(address),
+                device_hash=_keyed_hash(device),
+            )
+        )
+    except IntegrityError:
+        raise AlreadyVoted(_("Вы уже проголосовали в этом опросе.")) from None
+    conn.execute(insert(Ballot).values(**ballot))
+    if choices:
+        conn.execute(insert(BallotChoice), choices)
+    if texts:
+        conn.execute(insert(BallotText), texts)
+    award_points(voter.id, VOTE_POINTS, POINTS_REASON, "poll", poll.id)
+    return receipt

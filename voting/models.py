@@ -1,0 +1,224 @@
+"""Polls, their questions and options; participations and anonymous ballots.
+
+Secrecy is a property of the schema: `Participation` says who took part (and keeps what the
+coordinated-voting report needs), `Ballot` says what was chosen, and nothing joins them: a
+ballot has a random id, no user id and no exact time (only the hour, and the voter's okrug
+for the breakdown). The two rows are written in one transaction, so a UNIQUE(poll, user) on
+participations makes one ballot per person a fact of the database.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import utcnow
+from app.extensions import db
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> Any:
+    return db.Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class PollStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ResultsVisibility(enum.StrEnum):
+    LIVE = "live"
+    AFTER_CLOSE = "after_close"
+
+
+class QuestionKind(enum.StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    OPEN = "open"
+
+
+class Poll(db.Model):
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[PollStatus] = mapped_column(_enum(PollStatus), default=PollStatus.DRAFT)
+    # Empty lists on both sides mean «everyone»: every verified resident of Moscow.
+    audience_okrugs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience_districts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    results_visibility: Mapped[ResultsVisibility] = mapped_column(
+        _enum(ResultsVisibility), default=ResultsVisibility.AFTER_CLOSE
+    )
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    ledger_root: Mapped[str | None] = mapped_column(String(64))
+    ledger_size: Mapped[int | None]
+    decision_text: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    # A poll made from the clustered open answers of another one.
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="poll",
+        cascade="all, delete-orphan",
+        order_by="Question.position",
+        lazy="selectin",
+    )
+
+    @property
+    def is_for_everyone(self) -> bool:
+        return not self.audience_okrugs and not self.audience_districts
+
+    def __repr__(self) -> str:
+        return f"<Poll {self.id} {self.status}>"
+
+
+class Question(db.Model):
+    __tablename__ = "poll_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    max_choices: Mapped[int] = mapped_column(default=1)
+
+    poll: Mapped[Poll] = relationship(back_populates="questions")
+    options: Mapped[list[PollOption]] = relationship(
+        back_populates="question",
+        cascade="all, delete-orphan",
+        order_by="PollOption.position",
+        lazy="selectin",
+    )
+
+    @property
+    def is_location(self) -> bool:
+        return any(o.lat is not None and o.lon is not None for o in self.options)
+
+
+class PollOption(db.Model):
+    __tablename__ = "poll_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("poll_questions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    okrug: Mapped[str | None] = mapped_column(String(20))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+
+    question: Mapped[Question] = relationship(back_populates="options")
+
+
+class Participation(db.Model):
+    """That a person took part in a poll; never which ballot is theirs."""
+
+    __tablename__ = "poll_participations"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "user_id"),
+        Index("ix_poll_participations_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Keyed hashes (HMAC with the app's secret) of the network address and the device
+    # signature, for the coordinated-voting report; the raw values are not kept.
+    address_hash: Mapped[str | None] = mapped_column(String(32))
+    device_hash: Mapped[str | None] = mapped_column(String(32))
+
+
+class Ballot(db.Model):
+    """One anonymous ballot, stored exactly as it is hashed into the ledger.
+
+    `content` is the canonical JSON of the ballot (see `voting.ledger.canonical`), and
+    `leaf_hash` its leaf hash; `choices` repeat the chosen options for counting.
+    """
+
+    __tablename__ = "poll_ballots"
+    __table_args__ = (
+        Index("ix_poll_ballots_poll_id_leaf_hash", "poll_id", "leaf_hash"),
+        Index("ix_poll_ballots_poll_okrug_hour", "poll_id", "okrug", "cast_hour"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4, never sequential
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    okrug: Mapped[str | None] = mapped_column(String(20))
+    cast_hour: Mapped[datetime]  # truncated to the hour: the only time a ballot keeps
+    content: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+
+
+class BallotChoice(db.Model):
+    """An option chosen on a ballot, with the ballot's okrug, for fast counting."""
+
+    __tablename__ = "poll_ballot_choices"
+    __table_args__ = (Index("ix_poll_ballot_choices_poll_option", "poll_id", "option_id", "okrug"),)
+
+    ballot_id: Mapped[str] = mapped_column(
+        ForeignKey("poll_ballots.id", ondelete="CASCADE"), primary_key=True
+    )
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("poll_options.id", ondelete="CASCADE"), primary_key=True
+    )
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    okrug: Mapped[str | None] = mapped_column(String(20))
+
+
+class BallotText(db.Model):
+    """A free-text answer of a ballot (also inside its content), for clustering and counts."""
+
+    __tablename__ = "poll_ballot_texts"
+
+    ballot_id: Mapped[str] = mapped_column(
+        ForeignKey("poll_ballots.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("poll_questions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+
+
+class PollTally(db.Model):
+    """The counted results of a poll as of `computed_at`; final once the poll is closed."""
+
+    __tablename__ = "poll_tallies"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ballots: Mapped[int] = mapped_column(default=0)
+    is_final: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+__all__ = [
+    "Ballot",
+    "BallotChoice",
+    "BallotText",
+    "Participation",
+    "Poll",
+    "PollOption",
+    "PollStatus",
+    "PollTally",
+    "Question",
+    "QuestionKind",
+    "ResultsVisibility",
+]
