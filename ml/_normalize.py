@@ -179,7 +179,8 @@ def _build_pipeline(model: str | None) -> tuple[Language, bool]:
         model = installed_full_pipeline()
     if model is not None and model != "blank":
         logger.info("normalizer uses the spaCy pipeline %s", model)
-        nlp = spacy.load(model, exclude=["parser", "ner", "senter", "attribute_ruler_ner"])
+        # The lemmatizer needs the morphologizer and attribute ruler, not parser or NER.
+        nlp = spacy.load(model, exclude=["parser", "ner"])
         return nlp, True
     nlp = spacy.blank("ru")
     nlp.add_pipe(_COMPONENT_NAME)

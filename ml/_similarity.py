@@ -92,7 +92,8 @@ class SimilarityIndex:
     stored idea through an inverted index (columns of a CSC matrix), which costs only
     the postings of the query's own n-grams.
 
-    Scores are those of :func:`ml.pair_scores`.
+    Scores are those of :func:`ml.pair_scores`. Not thread-safe: guard updates and
+    queries with one lock, or keep one index per worker process.
 
     Parameters
     ----------

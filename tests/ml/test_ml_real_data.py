@@ -52,3 +52,22 @@ def test_blocked_duplicates_find_most_exact_pairs(shared_data: Path) -> None:
     assert in_exact
     assert len(in_exact & in_blocked) >= 0.85 * len(in_exact)
     assert in_blocked <= in_exact  # blocking only drops candidates, it never invents pairs
+
+
+def test_naughty_strings_survive_every_entry_point(shared_data: Path) -> None:
+    import json
+
+    from ml import IdeaClusterer, SimilarityIndex, pair_scores
+
+    path = shared_data / "naughty_strings.json"
+    if not path.is_file():
+        pytest.skip("naughty_strings.json is not in the shared data folder")
+    strings = json.loads(path.read_text(encoding="utf-8"))
+    model = IdeaClusterer(random_state=0).fit(strings)
+    assert model.labels_.shape == (len(strings),)
+    index = SimilarityIndex().fit(range(len(strings)), strings)
+    for text in strings[:50]:
+        assert all(0.0 <= score <= 1.0 for _, score in index.query(text))
+    scores = pair_scores(strings, strings[::-1])
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert isinstance(find_duplicate_groups(strings), list)
