@@ -24,6 +24,9 @@ def open_menu(page):
     toggler = page.get_by_role("button", name=re.compile("Показать меню|Show menu"))
     if toggler.is_visible():
         toggler.click()
+        # Bootstrap slides the menu open; clicking a button while it still moves can hit
+        # its neighbour («Русский» instead of «English»). `.show` comes when it stops.
+        page.locator("#main-nav.show").wait_for()
 
 
 def test_register_verify_sign_in_switch_language_sign_out(journey):
