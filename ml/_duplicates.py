@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from ml._normalize import normalize_texts
 from ml._reduce import LsaReducer
@@ -38,14 +39,16 @@ def find_duplicate_groups(
     threshold: float = DEFAULT_DUPLICATE_THRESHOLD,
     *,
     normalized: bool = False,
-    n_candidates: int = 10,
-    exact_below: int = 5_000,
+    n_candidates: int = 5,
+    exact_below: int = 2_000,
     random_state: int | None = 0,
+    threads: int | None = 1,
 ) -> list[list[int]]:
     """Return groups (lists of indices into ``texts``) of near-duplicate texts.
 
     Each group has at least two members, is sorted, and groups are sorted by their first
-    index. Texts that normalize to nothing (emoji, punctuation) never match.
+    index. Texts that normalize to nothing (emoji, punctuation) never match. ``threads``
+    limits BLAS/OpenMP threads as in :class:`ml.IdeaClusterer`.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be within (0, 1], got {threshold}")
@@ -53,17 +56,29 @@ def find_duplicate_groups(
     if len(normalized_texts) < 2:
         return []
     matrix = similarity_vectorizer().fit_transform(normalized_texts)
-    if matrix.shape[0] <= exact_below:
-        left, right, scores = _exact_pairs(matrix, threshold)
-    else:
-        left, right = _blocked_candidates(matrix, n_candidates, random_state)
-        scores = rowwise_dot(matrix[left], matrix[right])
+    with threadpool_limits(limits=threads):
+        if matrix.shape[0] <= exact_below:
+            left, right, scores = _exact_pairs(matrix, threshold)
+        else:
+            left, right = _blocked_candidates(matrix, n_candidates, random_state)
+            scores = _pair_scores_by_chunks(matrix, left, right)
     numbers = [numbers_of(text) for text in normalized_texts]
     factors = np.array(
         [number_factor(numbers[i], numbers[j]) for i, j in zip(left, right, strict=True)]
     )
     keep = scores * factors >= threshold if factors.size else np.zeros(0, dtype=bool)
     return _components(matrix.shape[0], left[keep], right[keep])
+
+
+def _pair_scores_by_chunks(
+    matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = 10_000
+) -> np.ndarray:
+    """Exact scores of candidate pairs, gathering a bounded number of rows at a time."""
+    scores = np.empty(left.size, dtype=np.float64)
+    for start in range(0, left.size, chunk):
+        stop = start + chunk
+        scores[start:stop] = rowwise_dot(matrix[left[start:stop]], matrix[right[start:stop]])
+    return scores
 
 
 def _exact_pairs(

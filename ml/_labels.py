@@ -8,7 +8,10 @@ frequent-in-cluster terms win, generic terms (``p_in ≈ p_all``) score near zer
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
+import pymorphy3
 import scipy.sparse as sp
 
 from ml._normalize import PLACEHOLDER_TOKENS
@@ -55,15 +58,43 @@ def cluster_terms(
     return result
 
 
+@cache
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+def readable(term: str) -> str:
+    """Make an «adjective noun» lemma pair agree: «электронный очередь» → «электронная очередь».
+
+    Lemmas are masculine singular adjectives; a label reads better in agreement with its
+    noun. Anything else is returned unchanged.
+    """
+    words = term.split()
+    if len(words) != 2:
+        return term
+    morph = _morph()
+    adjective, noun = morph.parse(words[0])[0], morph.parse(words[1])[0]
+    if adjective.tag.POS != "ADJF" or noun.tag.POS != "NOUN":
+        return term
+    gender = noun.tag.gender
+    wanted = (
+        {"nomn", "plur"} if ("Pltm" in noun.tag or gender is None) else {"nomn", "sing", gender}
+    )
+    inflected = adjective.inflect(wanted)
+    if inflected is None:
+        return term
+    return f"{inflected.word.replace('ё', 'е')} {words[1]}"
+
+
 def compose_label(terms: list[str], max_parts: int = 3) -> str:
-    """Join the top terms, skipping a term whose words the label already has."""
+    """Join the top terms (made readable), skipping a term whose words the label has."""
     parts: list[str] = []
     covered: set[str] = set()
     for term in terms:
         words = set(term.split())
         if words <= covered:
             continue
-        parts.append(term)
+        parts.append(readable(term))
         covered |= words
         if len(parts) == max_parts:
             break

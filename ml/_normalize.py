@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 import pymorphy3
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from ml._stopwords import STOP_WORDS
 
@@ -124,6 +124,8 @@ class NormalFormLemmatizer:
     def __init__(self, morph: pymorphy3.MorphAnalyzer | None = None) -> None:
         self._morph = morph or pymorphy3.MorphAnalyzer()
         self._cache: dict[str, str] = {}
+        # Exact token text → lemma's StringStore id: skips lower() and string hashing.
+        self._ids: dict[str, int] = {}
 
     def lemma(self, word: str) -> str:
         """Return the normal form of one word (any case); cached."""
@@ -142,9 +144,19 @@ class NormalFormLemmatizer:
         return lemma
 
     def __call__(self, doc: Doc) -> Doc:
+        ids = self._ids
+        strings = doc.vocab.strings
         for token in doc:
-            if not token.is_punct and not token.is_space:
-                token.lemma_ = self.lemma(token.text)
+            text = token.text
+            lemma_id = ids.get(text)
+            if lemma_id is None:
+                if token.is_punct or token.is_space:
+                    continue
+                lemma_id = strings.add(self.lemma(text))
+                if len(ids) >= _MAX_CACHE_WORDS:
+                    ids.clear()
+                ids[text] = lemma_id
+            token.lemma = lemma_id
         return doc
 
 
@@ -167,7 +179,8 @@ def _build_pipeline(model: str | None) -> tuple[Language, bool]:
         model = installed_full_pipeline()
     if model is not None and model != "blank":
         logger.info("normalizer uses the spaCy pipeline %s", model)
-        nlp = spacy.load(model, exclude=["parser", "ner", "senter", "attribute_ruler_ner"])
+        # The lemmatizer needs the morphologizer and attribute ruler, not parser or NER.
+        nlp = spacy.load(model, exclude=["parser", "ner"])
         return nlp, True
     nlp = spacy.blank("ru")
     nlp.add_pipe(_COMPONENT_NAME)
@@ -216,7 +229,10 @@ class RussianNormalizer:
         self.stop_words = stop_words
         self.batch_size = batch_size
         self._nlp: Language | None = None
+        self._full_pipeline = False
         self._stop: frozenset[str] = STOP_WORDS
+        # Blank pipeline only: a token's output depends on its text alone, so cache it.
+        self._outputs: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     @property
@@ -227,7 +243,7 @@ class RussianNormalizer:
                 if self._nlp is None:
                     if self.stop_words is not None:
                         self._stop = frozenset(fold_yo(w.lower()) for w in self.stop_words)
-                    self._nlp, _ = _build_pipeline(self.model)
+                    self._nlp, self._full_pipeline = _build_pipeline(self.model)
         return self._nlp
 
     def normalize(self, text: str) -> str:
@@ -251,30 +267,49 @@ class RussianNormalizer:
         return [" ".join(doc_words) for doc_words in words]
 
     def _doc_words(self, doc: Doc) -> Iterator[str]:
-        stop = self._stop
+        if self._full_pipeline:
+            for token in doc:
+                word = self._token_word(token)
+                if word is not None:
+                    yield word
+            return
+        outputs = self._outputs
         for token in doc:
-            if token.is_punct or token.is_space:
-                continue
             text = token.text
-            if token.like_url:
-                yield URL_TOKEN
-            elif token.like_email:
-                yield EMAIL_TOKEN
-            elif any(ch.isdigit() for ch in text):
-                value = _NUMBER_VALUE.search(text)
-                yield NUM_TOKEN + value.group() if value else NUM_TOKEN
-            elif any(ch.isalpha() for ch in text):
-                lemma = fold_yo(token.lemma_.lower()) if token.lemma_ else fold_yo(text.lower())
-                if lemma in NUMBER_WORDS:
-                    yield NUM_TOKEN + NUMBER_WORDS[lemma]
-                    continue
-                lemma = ABBREVIATIONS.get(lemma.rstrip("."), lemma)
-                lemma = _NOT_WORD.sub("", lemma).strip("-_")
-                if not lemma or len(lemma) > _MAX_WORD_CHARS or lemma in stop:
-                    continue
-                if fold_yo(text.lower()) in stop:
-                    continue
-                yield lemma
+            if text in outputs:
+                word = outputs[text]
+            else:
+                word = self._token_word(token)
+                if len(outputs) >= _MAX_CACHE_WORDS:
+                    outputs.clear()
+                outputs[text] = word
+            if word is not None:
+                yield word
+
+    def _token_word(self, token: Token) -> str | None:
+        """What one token contributes to the normalized text (None: nothing)."""
+        if token.is_punct or token.is_space:
+            return None
+        text = token.text
+        if token.like_url:
+            return URL_TOKEN
+        if token.like_email:
+            return EMAIL_TOKEN
+        if any(ch.isdigit() for ch in text):
+            value = _NUMBER_VALUE.search(text)
+            return NUM_TOKEN + value.group() if value else NUM_TOKEN
+        if not any(ch.isalpha() for ch in text):
+            return None
+        lemma = fold_yo(token.lemma_.lower()) if token.lemma_ else fold_yo(text.lower())
+        if lemma in NUMBER_WORDS:
+            return NUM_TOKEN + NUMBER_WORDS[lemma]
+        lemma = ABBREVIATIONS.get(lemma.rstrip("."), lemma)
+        lemma = _NOT_WORD.sub("", lemma).strip("-_")
+        if not lemma or len(lemma) > _MAX_WORD_CHARS or lemma in self._stop:
+            return None
+        if fold_yo(text.lower()) in self._stop:
+            return None
+        return lemma
 
 
 def strip_number_values(text: str) -> str:

@@ -43,7 +43,7 @@ def number_factor(left: frozenset[str], right: frozenset[str]) -> float:
     return 1.0
 
 
-def rowwise_dot(left: sp.csr_matrix, right: sp.csr_matrix, chunk: int = 50_000) -> np.ndarray:
+def rowwise_dot(left: sp.csr_matrix, right: sp.csr_matrix, chunk: int = 10_000) -> np.ndarray:
     """Dot product of row i of ``left`` with row i of ``right``, clipped to [0, 1]."""
     out = np.empty(left.shape[0], dtype=np.float64)
     for start in range(0, left.shape[0], chunk):
@@ -92,7 +92,8 @@ class SimilarityIndex:
     stored idea through an inverted index (columns of a CSC matrix), which costs only
     the postings of the query's own n-grams.
 
-    Scores are those of :func:`ml.pair_scores`.
+    Scores are those of :func:`ml.pair_scores`. Not thread-safe: guard updates and
+    queries with one lock, or keep one index per worker process.
 
     Parameters
     ----------

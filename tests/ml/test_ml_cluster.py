@@ -161,3 +161,16 @@ def test_fit_predict_and_unknown_k() -> None:
         model.fit(["а"])
     labels = IdeaClusterer(n_clusters=2).fit_predict(["парк скамейка", "парк лавочка", "автобус"])
     assert labels.shape == (3,)
+
+
+def test_label_phrases_agree_in_gender() -> None:
+    from ml._labels import compose_label, readable
+
+    assert readable("электронный очередь") == "электронная очередь"
+    assert readable("уличный освещение") == "уличное освещение"
+    assert readable("пешеходный переход") == "пешеходный переход"
+    assert readable("управлять компания") == "управлять компания"  # not an adjective
+    assert compose_label(["очередь", "электронный очередь", "запись", "врач"]) == (
+        "очередь · электронная очередь · запись"
+    )
+    assert compose_label([]) == OTHER_LABEL

@@ -109,3 +109,24 @@ def test_lemma_cache_is_used() -> None:
     assert lemmatizer._cache == {"очередями": "очередь"}
     assert lemmatizer.lemma("ОЧЕРЕДЯМИ") == "очередь"
     assert len(lemmatizer._cache) == 1
+
+
+def test_an_installed_full_pipeline_is_preferred(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spacy
+
+    loaded: list[str] = []
+
+    def fake_load(name: str, exclude: list[str]) -> spacy.language.Language:
+        loaded.append(name)
+        nlp = spacy.blank("ru")
+        nlp.add_pipe("pymorphy3_normal_form")  # stands in for the model's own lemmatizer
+        return nlp
+
+    monkeypatch.setattr(spacy.util, "is_package", lambda name: name == "ru_core_news_sm")
+    monkeypatch.setattr(spacy, "load", fake_load)
+    assert installed_full_pipeline() == "ru_core_news_sm"
+    normalizer = RussianNormalizer()
+    assert normalizer.normalize("Очереди в поликлиниках") == "очередь поликлиника"
+    assert loaded == ["ru_core_news_sm"]
+    assert normalizer._full_pipeline is True
+    assert RussianNormalizer(model="blank").normalize("Очереди") == "очередь"
