@@ -181,10 +181,12 @@ def render(rows: list[tuple[str, dict[str, Any]]], requests: int) -> str:
         )
     lines += [
         "",
-        "Idea list: sorts new, top and discussed, pages 1–5. Search: "
-        + ", ".join(f"«{q}»" for q in SEARCHES)
-        + ". Similar: six phrasings of common proposals. Index build: the first similar-ideas",
-        "query of a project in a process builds its index from the stored normalized texts.",
+        "Idea list: sorts new, top and discussed, pages 1–5.",
+        "Search: " + ", ".join(f"«{q}»" for q in SEARCHES) + ".",
+        "Similar: six phrasings of common proposals.",
+        "Index build: the first similar-ideas query of a project in a process builds its index",
+        "from the stored normalized texts; later queries only check a signature and add new ideas.",
+        "The machine is shared with other work, so single figures can wander by tens of per cent.",
         "",
     ]
     return "\n".join(lines)

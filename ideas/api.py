@@ -144,12 +144,17 @@ def list_ideas(path: ProjectPath, query: IdeaListQuery) -> Response:
     stmt = services.list_ideas_query(
         project, viewer, q=query.q, section_id=query.section, status=query.status, sort=query.sort
     )
-    page = paginate(stmt, query, lambda idea: idea)
-    supported = services.supported_idea_ids(viewer, [i.id for i in page["items"]])
-    page["items"] = [
-        idea_out(i, (i.id in supported) if viewer else None).model_dump(mode="json")
-        for i in page["items"]
-    ]
+    items, total = services.paginate_ideas(stmt, query.page, query.per_page)
+    supported = services.supported_idea_ids(viewer, [i.id for i in items])
+    page = {
+        "items": [
+            idea_out(i, (i.id in supported) if viewer else None).model_dump(mode="json")
+            for i in items
+        ],
+        "page": query.page,
+        "per_page": query.per_page,
+        "total": total,
+    }
     return json_response(page)
 
 

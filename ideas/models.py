@@ -123,9 +123,18 @@ class Section(db.Model):
 class Idea(db.Model):
     __tablename__ = "ideas"
     __table_args__ = (
-        Index("ix_ideas_project_status_published", "project_id", "status", "published_at"),
+        # Lists filter on project and status and sort by id, supports or comments; the
+        # comments index also covers the project's totals (count and both sums), and the
+        # updated one the similar-ideas signature, so neither reads the table.
+        Index("ix_ideas_project_status_updated", "project_id", "status", "updated_at"),
         Index("ix_ideas_project_status_supports", "project_id", "status", "support_count"),
-        Index("ix_ideas_project_status_comments", "project_id", "status", "comment_count"),
+        Index(
+            "ix_ideas_project_status_comments",
+            "project_id",
+            "status",
+            "comment_count",
+            "support_count",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

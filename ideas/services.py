@@ -624,6 +624,19 @@ def list_ideas_query(
     return stmt.order_by(*order)
 
 
+def paginate_ideas(stmt: Select[Any], page: int, per_page: int) -> tuple[list[Idea], int]:
+    """One page of a `list_ideas_query` and the total.
+
+    Ids are sorted and cut first (from the indexes, without the ideas' texts), then only
+    that page's rows are loaded: with 100,000 ideas this is what keeps lists fast.
+    """
+    ids_stmt = stmt.with_only_columns(Idea.id)
+    total = db.session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery()))
+    ids = list(db.session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
+    rows = {idea.id: idea for idea in db.session.scalars(select(Idea).where(Idea.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows], int(total or 0)
+
+
 def list_ideas_of_project(
     project_id: int, statuses: Iterable[IdeaStatus] = LISTED_STATUSES
 ) -> list[Idea]:

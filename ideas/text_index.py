@@ -5,7 +5,7 @@
   the same function, so «очереди» finds «очередями».
 - `similar_ideas()` answers from a per-process `ml.SimilarityIndex` per project, built lazily
   from the stored normalized texts. Before each query a cheap signature of the project's
-  published ideas (count, newest id, newest change) is compared with the one the index was
+  published ideas (their count and newest change) is compared with the one the index was
   built from: new ideas are added to the index, anything else (an idea hidden, merged,
   edited) rebuilds it. So the index is never stale, and typing in the form costs one small
   query plus the similarity lookup.
@@ -48,7 +48,7 @@ def normalize_many(texts: Sequence[str]) -> list[str]:
 
 @dataclass
 class _ProjectIndex:
-    signature: tuple[int, int, datetime | None]
+    signature: tuple[int, datetime | None]
     ids: set[int]
     newest_change: datetime | None
     index: Any = field(repr=False)
@@ -58,13 +58,15 @@ _indexes: dict[tuple[str, int], _ProjectIndex] = {}
 _lock = threading.Lock()
 
 
-def _signature(project_id: int) -> tuple[int, int, datetime | None]:
-    count, newest_id, newest_change = db.session.execute(
-        select(func.count(Idea.id), func.max(Idea.id), func.max(Idea.updated_at)).where(
+def _signature(project_id: int) -> tuple[int, datetime | None]:
+    # Answered from the (project_id, status, updated_at) index alone: every new, edited or
+    # re-statused idea changes the count or the newest change.
+    count, newest_change = db.session.execute(
+        select(func.count(), func.max(Idea.updated_at)).where(
             Idea.project_id == project_id, Idea.status.in_(SIMILAR_STATUSES)
         )
     ).one()
-    return int(count or 0), int(newest_id or 0), newest_change
+    return int(count or 0), newest_change
 
 
 def _rows(project_id: int, *conditions: Any) -> list[tuple[int, str]]:
@@ -74,12 +76,12 @@ def _rows(project_id: int, *conditions: Any) -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(stmt.order_by(Idea.id))]  # type: ignore[misc]
 
 
-def _build(project_id: int, signature: tuple[int, int, datetime | None]) -> _ProjectIndex:
+def _build(project_id: int, signature: tuple[int, datetime | None]) -> _ProjectIndex:
     rows = _rows(project_id)
     index = ml.SimilarityIndex()
     if rows:
         index.fit([r[0] for r in rows], [r[1] for r in rows], normalized=True)
-    return _ProjectIndex(signature, {r[0] for r in rows}, signature[2], index)
+    return _ProjectIndex(signature, {r[0] for r in rows}, signature[1], index)
 
 
 def _refresh(key: tuple[str, int], project_id: int) -> _ProjectIndex:
@@ -103,7 +105,7 @@ def _refresh(key: tuple[str, int], project_id: int) -> _ProjectIndex:
                 current.index.add(idea_id, normalized, normalized=True)
                 current.ids.add(idea_id)
             current.signature = signature
-            current.newest_change = signature[2]
+            current.newest_change = signature[1]
             return current
     rebuilt = _build(project_id, signature)
     _indexes[key] = rebuilt

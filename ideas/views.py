@@ -154,20 +154,20 @@ def idea_list(project_id: int) -> str:
     stmt = services.list_ideas_query(
         item, viewer, q=q, section_id=section_id, status=status, sort=sort
     )
-    result = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    ideas, total = services.paginate_ideas(stmt, page, PER_PAGE)
     return render_template(
         "ideas/idea_list.html",
         project=item,
-        ideas=result.items,
-        total=result.total or 0,
+        ideas=ideas,
+        total=total,
         page=page,
-        pages=result.pages,
+        pages=max(1, -(-total // PER_PAGE)),
         q=q,
         sort=sort,
         status=status.value if status else "",
         section_id=section_id,
         statuses=LIST_STATUSES,
-        supported=services.supported_idea_ids(viewer, [i.id for i in result.items]),
+        supported=services.supported_idea_ids(viewer, [i.id for i in ideas]),
     )
 
 

@@ -102,8 +102,8 @@ def upgrade():
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ideas_author_id'), ['author_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ideas_merged_into_id'), ['merged_into_id'], unique=False)
-        batch_op.create_index('ix_ideas_project_status_comments', ['project_id', 'status', 'comment_count'], unique=False)
-        batch_op.create_index('ix_ideas_project_status_published', ['project_id', 'status', 'published_at'], unique=False)
+        batch_op.create_index('ix_ideas_project_status_comments', ['project_id', 'status', 'comment_count', 'support_count'], unique=False)
+        batch_op.create_index('ix_ideas_project_status_updated', ['project_id', 'status', 'updated_at'], unique=False)
         batch_op.create_index('ix_ideas_project_status_supports', ['project_id', 'status', 'support_count'], unique=False)
         batch_op.create_index(batch_op.f('ix_ideas_section_id'), ['section_id'], unique=False)
 
@@ -213,7 +213,7 @@ def downgrade():
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ideas_section_id'))
         batch_op.drop_index('ix_ideas_project_status_supports')
-        batch_op.drop_index('ix_ideas_project_status_published')
+        batch_op.drop_index('ix_ideas_project_status_updated')
         batch_op.drop_index('ix_ideas_project_status_comments')
         batch_op.drop_index(batch_op.f('ix_ideas_merged_into_id'))
         batch_op.drop_index(batch_op.f('ix_ideas_author_id'))

@@ -24,6 +24,9 @@ def open_menu(page):
     toggler = page.get_by_role("button", name=re.compile("Показать меню|Show menu"))
     if toggler.is_visible():
         toggler.click()
+        # Bootstrap slides the menu open; clicking a button while it still moves can hit
+        # its neighbour («Русский» instead of «English»). `.show` comes when it stops.
+        page.locator("#main-nav.show").wait_for()
 
 
 def test_register_verify_sign_in_switch_language_sign_out(journey):
@@ -65,15 +68,17 @@ def test_register_verify_sign_in_switch_language_sign_out(journey):
     assert page.get_by_text("Вы вошли как Мария.").is_visible()
 
     open_menu(page)
-    page.get_by_role("button", name="English").click()
-    page.wait_for_load_state("load")
+    # Wait for the navigation the form starts: `wait_for_load_state` alone can return at
+    # once, on the page still shown, when the machine is busy.
+    with page.expect_navigation():
+        page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=2, name="How it works").is_visible()
     journey.check()
 
     open_menu(page)
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out", exact=True).click()
     assert page.locator("#main").get_by_role("link", name="Sign in").is_visible()
     journey.check()
     journey.finish()

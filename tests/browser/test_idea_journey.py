@@ -16,6 +16,9 @@ def open_menu(page):
     toggler = page.get_by_role("button", name=re.compile("Показать меню|Show menu"))
     if toggler.is_visible():
         toggler.click()
+        # Bootstrap slides the menu open; clicking a button while it still moves can hit
+        # its neighbour («Русский» instead of «English»). `.show` comes when it stops.
+        page.locator("#main-nav.show").wait_for()
 
 
 def sign_in(journey, email):
@@ -75,20 +78,20 @@ def test_submit_find_support_and_discuss_an_idea(journey):
     sign_in(journey, "petr@example.ru")
     page.goto(idea_url)
     journey.check()
-    page.get_by_role("button", name="Поддержать").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the form posts, then redirects back to the idea
+        page.get_by_role("button", name="Поддержать").click()
     assert page.locator("#support-count").inner_text() == "1"
     assert page.get_by_role("button", name="Отозвать поддержку").is_visible()
     journey.check()
 
     page.get_by_label("Ваш комментарий").fill("Отличная идея, <b>поддерживаю</b>!")
-    page.get_by_role("button", name="Отправить комментарий").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Отправить комментарий").click()
     assert page.get_by_text("Отличная идея, <b>поддерживаю</b>!").is_visible()
     page.get_by_text("Ответить", exact=True).first.click()
     page.get_by_label("Ваш ответ").fill("И ещё: пусть работает без смартфона.")
-    page.get_by_role("button", name="Ответить", exact=True).click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ответить", exact=True).click()
     assert page.get_by_text("И ещё: пусть работает без смартфона.").is_visible()
     journey.check()
     journey.finish()
