@@ -44,7 +44,7 @@ worker: migrate
 	$(BIN)/flask worker
 
 browsers:
-	@bash tools/install_chromium.sh
+	@bash tools/install_debian_tool.sh /usr/bin/chromium chromium fonts-dejavu-core
 
 test: translations browsers
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -64,6 +64,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: migrate
+	@bash tools/install_debian_tool.sh wrk wrk
 	$(BIN)/python bench/run_all.py
 
 lock: $(BIN)/activate

@@ -39,7 +39,7 @@ def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (make browsers installs it)")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (`make browsers` installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
