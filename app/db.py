@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -45,4 +46,15 @@ class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+def str_enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A column for a StrEnum, stored as its values in a VARCHAR on every database.
+
+    Values, not member names, so rows read the same as the API; no native ENUM type, so
+    adding a member needs no ALTER TYPE on PostgreSQL.
+    """
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )

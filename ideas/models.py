@@ -15,14 +15,8 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.extensions import db
-
-
-def _enum(cls: type[enum.StrEnum], length: int = 20) -> db.Enum:
-    return db.Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class ProjectStage(enum.StrEnum):
@@ -67,9 +61,9 @@ class Project(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    stage: Mapped[ProjectStage] = mapped_column(_enum(ProjectStage), default=ProjectStage.DRAFT)
+    stage: Mapped[ProjectStage] = mapped_column(str_enum(ProjectStage), default=ProjectStage.DRAFT)
     moderation: Mapped[ModerationMode] = mapped_column(
-        _enum(ModerationMode, 10), default=ModerationMode.POST
+        str_enum(ModerationMode, 10), default=ModerationMode.POST
     )
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
@@ -148,7 +142,7 @@ class Idea(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     normalized_text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[IdeaStatus] = mapped_column(_enum(IdeaStatus), default=IdeaStatus.PENDING)
+    status: Mapped[IdeaStatus] = mapped_column(str_enum(IdeaStatus), default=IdeaStatus.PENDING)
     support_count: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
     merged_into_id: Mapped[int | None] = mapped_column(
@@ -181,8 +175,8 @@ class IdeaStatusChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[IdeaStatus | None] = mapped_column(_enum(IdeaStatus))
-    to_status: Mapped[IdeaStatus] = mapped_column(_enum(IdeaStatus))
+    from_status: Mapped[IdeaStatus | None] = mapped_column(str_enum(IdeaStatus))
+    to_status: Mapped[IdeaStatus] = mapped_column(str_enum(IdeaStatus))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -211,7 +205,7 @@ class Comment(db.Model):
     )
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(
-        _enum(CommentStatus), default=CommentStatus.PUBLISHED
+        str_enum(CommentStatus), default=CommentStatus.PUBLISHED
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -230,7 +224,7 @@ class Flag(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    target_type: Mapped[FlagTarget] = mapped_column(_enum(FlagTarget, 10))
+    target_type: Mapped[FlagTarget] = mapped_column(str_enum(FlagTarget, 10))
     target_id: Mapped[int]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(500))

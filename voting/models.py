@@ -16,14 +16,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.extensions import db
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Any:
-    return db.Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class PollStatus(enum.StrEnum):
@@ -49,12 +43,12 @@ class Poll(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[PollStatus] = mapped_column(_enum(PollStatus), default=PollStatus.DRAFT)
+    status: Mapped[PollStatus] = mapped_column(str_enum(PollStatus), default=PollStatus.DRAFT)
     # Empty lists on both sides mean «everyone»: every verified resident of Moscow.
     audience_okrugs: Mapped[list[str]] = mapped_column(JSON, default=list)
     audience_districts: Mapped[list[str]] = mapped_column(JSON, default=list)
     results_visibility: Mapped[ResultsVisibility] = mapped_column(
-        _enum(ResultsVisibility), default=ResultsVisibility.AFTER_CLOSE
+        str_enum(ResultsVisibility), default=ResultsVisibility.AFTER_CLOSE
     )
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
@@ -91,7 +85,7 @@ class Question(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     text: Mapped[str] = mapped_column(String(500))
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind))
     max_choices: Mapped[int] = mapped_column(default=1)
 
     poll: Mapped[Poll] = relationship(back_populates="questions")

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.districts import get_district, get_okrug
 from app.extensions import db
 
@@ -90,7 +90,7 @@ class UserRole(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        str_enum(Role),
         primary_key=True,
     )
     user: Mapped[User] = relationship(back_populates="role_rows")

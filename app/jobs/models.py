@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.extensions import db
 
 
@@ -28,9 +28,7 @@ class Job(db.Model):
     name: Mapped[str] = mapped_column(String(80), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(
-        db.Enum(
-            JobStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        ),
+        str_enum(JobStatus),
         default=JobStatus.QUEUED,
     )
     progress: Mapped[float] = mapped_column(default=0.0)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.extensions import db
 
 
@@ -24,12 +24,6 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-def _enum(cls: type[enum.StrEnum]) -> db.Enum:
-    return db.Enum(
-        cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
@@ -39,13 +33,13 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[DeliveryStatus] = mapped_column(
-        _enum(DeliveryStatus), default=DeliveryStatus.PENDING
+        str_enum(DeliveryStatus), default=DeliveryStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.extensions import db
 from app.jobs.models import Job
 
@@ -34,9 +34,7 @@ class ClusteringRun(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     status: Mapped[RunStatus] = mapped_column(
-        db.Enum(
-            RunStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        ),
+        str_enum(RunStatus),
         default=RunStatus.QUEUED,
     )
     requested_k: Mapped[int | None]

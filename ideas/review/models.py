@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import utcnow
+from app.db import str_enum, utcnow
 from app.extensions import db
 
 
@@ -105,15 +105,6 @@ class ImplementationStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
-def _status_enum() -> db.Enum:
-    return db.Enum(
-        ImplementationStatus,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Implementation(db.Model):
     """Where the city stands with a selected idea, as Decidim's accountability shows it."""
 
@@ -123,7 +114,7 @@ class Implementation(db.Model):
         ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
     )
     status: Mapped[ImplementationStatus] = mapped_column(
-        _status_enum(), default=ImplementationStatus.PLANNED
+        str_enum(ImplementationStatus), default=ImplementationStatus.PLANNED
     )
     progress: Mapped[int] = mapped_column(default=0)
     note: Mapped[str | None] = mapped_column(Text)
@@ -140,7 +131,7 @@ class ImplementationUpdate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("implementations.idea_id", ondelete="CASCADE"))
-    status: Mapped[ImplementationStatus] = mapped_column(_status_enum())
+    status: Mapped[ImplementationStatus] = mapped_column(str_enum(ImplementationStatus))
     progress: Mapped[int]
     note: Mapped[str | None] = mapped_column(Text)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
