@@ -39,8 +39,9 @@ class User(UserMixin, db.Model):
     # Bumped to end every session and token at once (password change, "sign out everywhere").
     session_version: Mapped[int] = mapped_column(default=1)
 
+    # Loaded when a role is asked about, not with every user: most requests never ask.
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan", lazy="select"
     )
 
     @property
