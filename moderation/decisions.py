@@ -172,21 +172,27 @@ def _already_decided(state: dict[str, Any]) -> Conflict:
     )
 
 
+def _require_undecided(
+    state: dict[str, Any], request: DecisionRequest, action: Action, allowed: set[Any]
+) -> None:
+    """409 unless the item is still in a state this action may start from.
+
+    Approving a published item only dismisses its flags, so with no open flags there is
+    nothing left to approve."""
+    if (
+        _moved_on(state, request)
+        or state["status"] not in {status.value for status in allowed}
+        or (action is Action.APPROVE and state["status"] == "published" and not state["open_flags"])
+    ):
+        raise _already_decided(state)
+
+
 def _decide_idea(
     moderator: User, request: DecisionRequest, action: Action, note: str | None
 ) -> Decision:
     idea = _claim(Idea, request.target_id)
     before = _idea_state(idea)
-    if (
-        _moved_on(before, request)
-        or idea.status not in _IDEA_FROM[action]
-        or (
-            action is Action.APPROVE
-            and idea.status is IdeaStatus.PUBLISHED
-            and not before["open_flags"]
-        )
-    ):
-        raise _already_decided(before)
+    _require_undecided(before, request, action, _IDEA_FROM[action])
     code, title = _reason_for(action, request.reason, idea.project_id)
     message = "\n".join(part for part in (title and _("Причина: %(r)s", r=title), note) if part)
     merge_into: int | None = None
@@ -286,16 +292,7 @@ def _decide_comment(
 ) -> Decision:
     comment = _claim(Comment, request.target_id)
     before = _comment_state(comment)
-    if (
-        _moved_on(before, request)
-        or comment.status not in _COMMENT_FROM[action]
-        or (
-            action is Action.APPROVE
-            and comment.status is CommentStatus.PUBLISHED
-            and not before["open_flags"]
-        )
-    ):
-        raise _already_decided(before)
+    _require_undecided(before, request, action, _COMMENT_FROM[action])
     code, title = _reason_for(action, request.reason, comment.idea.project_id)
     to = {
         Action.APPROVE: CommentStatus.PUBLISHED,
