@@ -47,13 +47,13 @@ browsers:
 	@bash tools/install_debian_tool.sh /usr/bin/chromium chromium fonts-dejavu-core
 
 test: translations browsers
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/reliability
 
 test-postgres: translations browsers
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -n 2 --dist loadfile
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/reliability
 
 test-fast: translations
-	$(BIN)/python -m pytest -m "not browser" -x -q
+	$(BIN)/python -m pytest -m "not browser" -x -q --ignore=tests/reliability
 
 lint: install
 	$(BIN)/ruff check .

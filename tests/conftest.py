@@ -9,10 +9,11 @@ in a database made for this run. Set TEST_DATABASE_URL to run on PostgreSQL; on 
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,27 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present on this machine")
     return SHARED_DATA
+
+
+FiguresRecorder = Callable[[str, dict[str, Any]], None]
+
+
+@pytest.fixture
+def record_figures(request: pytest.FixtureRequest) -> FiguresRecorder:
+    """Keep a test's measured figures for docs/reliability.md.
+
+    With RELIABILITY_RECORD_DIR set (`make reliability` sets it), each call writes
+    `<dir>/<name>.json`; tools/reliability_report.py turns those files into the tables.
+    Without it the figures only go to the test's output.
+    """
+
+    def record(name: str, figures: dict[str, Any]) -> None:
+        payload = {"test": request.node.nodeid, **figures}
+        print(f"figures {name}: {json.dumps(payload, ensure_ascii=False)}")
+        directory = os.environ.get("RELIABILITY_RECORD_DIR")
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            target = Path(directory) / f"{name}.json"
+            target.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+    return record

@@ -1,0 +1,39 @@
+"""Load and fault tests against real servers on loopback (gunicorn, PostgreSQL, Redis).
+
+They need PostgreSQL (TEST_DATABASE_URL, or the default at 127.0.0.1:5432) and run apart
+from `make test`: `make reliability` runs them at full scale, `.ci/run` in a short form
+(RELIABILITY_SCALE=short). Each module sets `pytestmark = pytest.mark.reliability`;
+each test records its figures with `record_figures`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tools import loopback
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def full_scale() -> bool:
+    """True under `make reliability`; the short CI form uses smaller loads and durations."""
+    return os.environ.get("RELIABILITY_SCALE", "short") == "full"
+
+
+@pytest.fixture
+def loopback_database() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own (SQLAlchemy URL), dropped afterwards."""
+    try:
+        url = loopback.create_database(ADMIN_URL, prefix="reliability")
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    loopback.migrate(sqlalchemy_url)
+    yield sqlalchemy_url
+    loopback.drop_database(ADMIN_URL, url)

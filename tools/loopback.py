@@ -1,0 +1,311 @@
+"""Real servers on loopback for benchmarks and reliability tests.
+
+Throw-away PostgreSQL databases (migrated with the real migrations), gunicorn serving the
+app against one of them, and private PostgreSQL and Redis servers that a fault test may
+stop and start without disturbing the machine's shared ones. Nothing here imports the app
+at module level, so a script can import this before choosing its settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------- databases
+
+
+def create_database(admin_url: str = DEFAULT_ADMIN_URL, prefix: str = "loopback") -> str:
+    """A new empty database next to `admin_url`'s; returns its URL."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(url: str) -> None:
+    """Build the schema with the project's migrations, in a child process.
+
+    A child keeps the app's engine and import-time state out of the calling process
+    (a load test driver, a pytest worker).
+    """
+    subprocess.run(  # noqa: S603 (fixed command line)
+        [os.environ.get("PYTHON", _python()), "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
+        check=True,
+        capture_output=True,
+    )
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+# ---------------------------------------------------------------- gunicorn
+
+
+EMPTY_GUNICORN_CONFIG = Path(tempfile.gettempdir()) / "loopback_gunicorn.conf.py"
+
+
+@dataclass
+class Gunicorn:
+    """A gunicorn master serving wsgi:app on 127.0.0.1:`port`."""
+
+    process: subprocess.Popen
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        """The master's worker processes (children), read from /proc."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
+
+
+def start_gunicorn(
+    database_url: str,
+    *,
+    workers: int = 4,
+    threads: int = 4,
+    env: Mapping[str, str | None] | None = None,
+    port: int | None = None,
+    timeout: int = 30,
+    log_path: Path | None = None,
+) -> Gunicorn:
+    """Serve the app with gunicorn and wait until /healthz answers.
+
+    The environment gets a fixed SECRET_KEY, rate limits off and no REDIS_URL unless `env`
+    says otherwise (a value of None removes a variable).
+    """
+    port = port or free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "loopback-secret",
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    environment.pop("REDIS_URL", None)
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
+    EMPTY_GUNICORN_CONFIG.write_text("# empty: settings come from the command line\n")
+    output = log_path.open("ab") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(  # noqa: S603 (fixed command line)
+        [
+            _python(),
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--timeout",
+            str(timeout),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--config",
+            str(EMPTY_GUNICORN_CONFIG),  # not ./gunicorn.conf.py: no access log under load
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+        stdout=output,
+        stderr=output,
+    )
+    server = Gunicorn(process, port)
+    if not wait_for_http(f"{server.base_url}/healthz", seconds=60):
+        server.stop()
+        raise RuntimeError("gunicorn did not start")
+    return server
+
+
+def wait_for_http(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback URL we built)
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def stop_process_group(process: subprocess.Popen, wait: float = 20) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=wait)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=wait)
+
+
+# ---------------------------------------------------------------- private servers
+
+
+def _postgres_bin(program: str) -> str:
+    found = shutil.which(program)
+    if found:
+        return found
+    for version in sorted(Path("/usr/lib/postgresql").glob("*"), reverse=True):
+        candidate = version / "bin" / program
+        if candidate.exists():
+            return str(candidate)
+    raise FileNotFoundError(f"PostgreSQL's {program} is not installed")
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the postgres account then."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own on a free port, to stop and start at will."""
+
+    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="private-pg-")))
+    port: int = field(default_factory=free_port)
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def init(self) -> PrivatePostgres:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # the postgres account must reach and own the directory
+            self.directory.chmod(0o755)
+            shutil.chown(self.directory, "postgres", "postgres")
+        subprocess.run(  # noqa: S603 (fixed command line)
+            [
+                *_as_postgres_user(),
+                _postgres_bin("initdb"),
+                "-D",
+                str(self.directory / "data"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return self
+
+    def _pg_ctl(self, *args: str) -> None:
+        data = str(self.directory / "data")
+        subprocess.run(  # noqa: S603 (fixed command line)
+            [*_as_postgres_user(), _postgres_bin("pg_ctl"), "-D", data, *args],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+            " -c fsync=on -c max_connections=200"
+        )
+        self._pg_ctl("start", "-w", "-l", str(self.directory / "server.log"), "-o", options)
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` rolls back open transactions; `immediate` is a crash (recovery on start)."""
+        self._pg_ctl("stop", "-w", "-m", mode)
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop("immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of our own on a free port (nothing kept on disk)."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (fixed command line)
+            [  # noqa: S607 (redis-server is found on PATH)
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
+            self.process = None
