@@ -25,10 +25,7 @@ import io
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +39,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tools import loopback  # noqa: E402 (after the path is set)
+
 HEADING = "## Voting: votes per second and results"
 BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 PYTHON = sys.executable
@@ -52,24 +51,6 @@ def log(message: str) -> None:
 
 
 # ---------------------------------------------------------------- database set-up
-
-
-def create_database(admin_url: str) -> str:
-    import psycopg
-
-    name = f"bench_voting_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(admin_url)
-    return parts._replace(path=f"/{name}").geturl()
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def migrate_and_make_polls(url: str) -> dict[str, int]:
@@ -125,113 +106,7 @@ def migrate_and_make_polls(url: str) -> dict[str, int]:
     return polls
 
 
-def load_voters(url: str, count: int, with_tokens: int) -> tuple[list[str], int]:
-    """`count` verified residents by COPY; bearer tokens for the first `with_tokens`."""
-    import psycopg
-
-    from app.auth.passwords import hash_password
-
-    districts = ["arbat", "khamovniki", "marino", "teplyy-stan", "basmannyy", "presnenskiy"]
-    password_hash = hash_password("bench-pass-2026")
-    now = datetime.now(UTC)
-    raw_tokens = []
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        first = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM users").fetchone()[0]
-        with cur.copy(
-            "COPY users (id, email, password_hash, display_name, district_code, created_at,"
-            " verified_at, session_version) FROM STDIN"
-        ) as copy:
-            for n in range(count):
-                copy.write_row(
-                    (
-                        first + n,
-                        f"voter{n}@bench.local",
-                        password_hash,
-                        f"Житель {n}",
-                        districts[n % len(districts)],
-                        now - timedelta(days=30),
-                        now - timedelta(days=29),
-                        1,
-                    )
-                )
-        cur.execute("SELECT setval('users_id_seq', (SELECT max(id) FROM users))")
-        with cur.copy(
-            "COPY api_tokens (user_id, token_hash, created_at, expires_at, session_version)"
-            " FROM STDIN"
-        ) as copy:
-            for n in range(with_tokens):
-                raw = secrets.token_urlsafe(32)
-                raw_tokens.append(raw)
-                digest = hashlib.sha256(raw.encode()).hexdigest()
-                copy.write_row((first + n, digest, now, now + timedelta(days=1), 1))
-        cur.execute("ANALYZE")
-        conn.commit()
-    return raw_tokens, int(first)
-
-
 # ---------------------------------------------------------------- the HTTP side
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-EMPTY_CONFIG = Path(tempfile.gettempdir()) / "voting_bench_gunicorn.conf.py"
-
-
-def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret",
-        "RATELIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    EMPTY_CONFIG.write_text("# empty: settings come from the command line\n")
-    process = subprocess.Popen(  # noqa: S603 (fixed command line)
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--config",
-            str(EMPTY_CONFIG),  # not ./gunicorn.conf.py: no access log in a benchmark
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    import urllib.request
-
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.5)
-    stop(process)
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 VOTE_LUA = r"""
@@ -573,17 +448,18 @@ def main() -> int:
         return 0
     admin = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     load_at_start = os.getloadavg()
-    url = create_database(admin)
+    url = loopback.create_database(admin, prefix="bench_voting")
     sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     gunicorn = None
     try:
         log(f"database {urlsplit(url).path.lstrip('/')}: migrating")
         polls = migrate_and_make_polls(sa_url)
         log(f"loading {args.voters:,} voters")
-        tokens, first = load_voters(url, args.voters, with_tokens=args.voters // 2)
-        port = free_port()
-        gunicorn = start_gunicorn(url, port, args.workers, args.threads)
-        base = f"http://127.0.0.1:{port}"
+        tokens, first = loopback.add_verified_residents(
+            url, args.voters, with_tokens=args.voters // 2
+        )
+        gunicorn = loopback.start_gunicorn(sa_url, workers=args.workers, threads=args.threads)
+        base = gunicorn.base_url
         log("warm-up")
         bench_api_votes(base, polls, tokens[-5000:], 8, 3)
         log(f"API votes: {args.connections} connections, {args.duration} s")
@@ -600,8 +476,8 @@ def main() -> int:
         log(f"  results: {results}")
     finally:
         if gunicorn is not None:
-            stop(gunicorn)
-        drop_database(admin, url)
+            gunicorn.stop()
+        loopback.drop_database(admin, url)
     ratio = api["rate"] / raw["rate"]
     load = " / ".join(f"{x:.1f}" for x in load_at_start)
     section = f"""{HEADING}

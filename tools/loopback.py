@@ -9,7 +9,9 @@ at module level, so a script can import this before choosing its settings.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,11 +22,13 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+RESIDENT_PASSWORD = "loopback-pass-2026"  # noqa: S105 (test accounts on throw-away databases)
 
 
 def free_port() -> int:
@@ -73,6 +77,56 @@ def _python() -> str:
     import sys
 
     return sys.executable
+
+
+def add_verified_residents(
+    url: str, count: int, with_tokens: int, email_prefix: str = "voter"
+) -> tuple[list[str], int]:
+    """`count` verified residents by COPY; bearer tokens for the first `with_tokens`.
+
+    `url` is a plain libpq URL. Residents live in six Moscow districts, registered a month
+    ago, password `loopback-pass-2026`. Returns the raw tokens and the first new user id.
+    """
+    import psycopg
+
+    from app.auth.passwords import hash_password
+
+    districts = ["arbat", "khamovniki", "marino", "teplyy-stan", "basmannyy", "presnenskiy"]
+    password_hash = hash_password(RESIDENT_PASSWORD)
+    now = datetime.now(UTC)
+    raw_tokens = []
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        first = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM users").fetchone()[0]
+        with cur.copy(
+            "COPY users (id, email, password_hash, display_name, district_code, created_at,"
+            " verified_at, session_version) FROM STDIN"
+        ) as copy:
+            for n in range(count):
+                copy.write_row(
+                    (
+                        first + n,
+                        f"{email_prefix}{n}@loopback.test",
+                        password_hash,
+                        f"Житель {n}",
+                        districts[n % len(districts)],
+                        now - timedelta(days=30),
+                        now - timedelta(days=29),
+                        1,
+                    )
+                )
+        cur.execute("SELECT setval('users_id_seq', (SELECT max(id) FROM users))")
+        with cur.copy(
+            "COPY api_tokens (user_id, token_hash, created_at, expires_at, session_version)"
+            " FROM STDIN"
+        ) as copy:
+            for n in range(with_tokens):
+                raw = secrets.token_urlsafe(32)
+                raw_tokens.append(raw)
+                digest = hashlib.sha256(raw.encode()).hexdigest()
+                copy.write_row((first + n, digest, now, now + timedelta(days=1), 1))
+        cur.execute("ANALYZE")
+        conn.commit()
+    return raw_tokens, int(first)
 
 
 # ---------------------------------------------------------------- gunicorn
