@@ -175,6 +175,15 @@ def test_access_log_names_request_and_status(client, caplog):
     assert record.fields["path"] == "/api/v1/districts"
 
 
+def test_access_log_names_the_signed_in_user(api, caplog):
+    user = UserFactory()
+    api.login(user.email)
+    caplog.set_level("INFO", logger="app.access")
+    assert api.get("/me").status_code == 200
+    record = next(r for r in caplog.records if r.name == "app.access")
+    assert record.fields["user"] == user.id
+
+
 def test_signed_in_session_cookie_expires(pages):
     user = UserFactory()
     cookie = pages.login(user.email).headers["Set-Cookie"]

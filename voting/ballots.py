@@ -6,6 +6,7 @@ UNIQUE(poll, user) on participations makes one ballot per person a fact, whateve
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import secrets
@@ -16,12 +17,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.points.services import award_points
 from app.text import check_text
@@ -215,10 +216,11 @@ class QuestionShape:
 
 @dataclass(frozen=True)
 class PollShape:
-    """What voting needs of a poll: its state (read under a share lock) and its questions."""
+    """What voting needs of a poll: its state, audience, schedule and questions."""
 
     id: int
     status: PollStatus
+    opened_at: datetime | None
     opens_at: datetime | None
     closes_at: datetime | None
     audience_okrugs: tuple[str, ...]
@@ -230,40 +232,18 @@ class PollShape:
         return not self.audience_okrugs and not self.audience_districts
 
 
-# Questions and options never change once a poll is open, so each process keeps them; the
-# key has the opening time, so a poll id reused by another database is never confused.
-_SHAPES: dict[tuple[str, int, datetime | None], tuple[QuestionShape, ...]] = {}
-_SHAPES_MAX = 512
+# Once a poll is open, everything a vote reads of it is frozen (audience, schedule, questions)
+# but its status, so each process keeps open polls. Every write re-checks the status under a
+# share lock, with the opening time: a poll id reused by another database (a test's) or a
+# poll closed since it was cached is seen there, and the poll is read again.
+_OPEN_POLLS: dict[tuple[str, int], PollShape] = {}
+_OPEN_POLLS_MAX = 512
 
 
-def _questions_of(
-    poll_id: int, status: PollStatus, opened_at: datetime | None
-) -> tuple[QuestionShape, ...]:
-    key = (str(db.engine.url), poll_id, opened_at)
-    cached = _SHAPES.get(key)
-    if cached is not None and status is not PollStatus.DRAFT:
-        return cached
-    options: dict[int, list[OptionShape]] = {}
-    for question_id, option_id in db.session.execute(
-        select(PollOption.question_id, PollOption.id)
-        .join(Question, Question.id == PollOption.question_id)
-        .where(Question.poll_id == poll_id)
-        .order_by(PollOption.position, PollOption.id)
-    ):
-        options.setdefault(question_id, []).append(OptionShape(option_id))
-    questions = tuple(
-        QuestionShape(q.id, q.text, q.kind, q.max_choices, tuple(options.get(q.id, ())))
-        for q in db.session.execute(
-            select(Question.id, Question.text, Question.kind, Question.max_choices)
-            .where(Question.poll_id == poll_id)
-            .order_by(Question.position, Question.id)
-        )
-    )
-    if status is not PollStatus.DRAFT:
-        if len(_SHAPES) >= _SHAPES_MAX:
-            _SHAPES.clear()
-        _SHAPES[key] = questions
-    return questions
+class _Stored(enum.Enum):
+    BALLOT = "ballot"
+    ALREADY_VOTED = "already_voted"
+    POLL_CHANGED = "poll_changed"
 
 
 def cast_ballot(
@@ -279,20 +259,64 @@ def cast_ballot(
 
     Returns the receipt, which is shown to the voter once and never stored (the ballot keeps
     its hash). A second ballot by the same person fails on the database's UNIQUE(poll, user),
-    however the requests interleave. The poll's row is read under a share lock first:
-    closing waits for this vote to finish, or this vote sees the poll closed.
+    however the requests interleave. The write holds a share lock on the poll's row and
+    checks it is still open: closing waits for this vote to finish, or this vote sees the
+    poll closed.
     """
     now = now or utcnow()
-    # Core statements on the session's connection: the hot path skips ORM bookkeeping.
     conn = db.session.connection()
+    key = (str(db.engine.url), poll_id)
+    cached = _OPEN_POLLS.get(key)
+    poll = cached or _read_poll(conn, poll_id, voter)
+    while True:
+        try:
+            check_can_vote(voter, poll, now)  # type: ignore[arg-type]
+            normalized = normalize_answers(poll, answers)  # type: ignore[arg-type]
+        except DomainError:
+            if poll is not cached:
+                raise
+            # A refusal is only ever given on the poll as it is now, never on a kept copy.
+            cached, poll = None, _reread_poll(conn, key, voter)
+            continue
+        receipt = new_receipt()
+        ballot, choices, texts = ballot_rows(
+            poll.id, voter.okrug_code, now, normalized, receipt_hash(receipt)
+        )
+        participation = {
+            "poll_id": poll.id,
+            "user_id": voter.id,
+            "created_at": now,
+            "address_hash": _keyed_hash(address),
+            "device_hash": _keyed_hash(device),
+        }
+        write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write
+        outcome = write(conn, poll, participation, ballot, choices, texts)
+        if outcome is _Stored.BALLOT:
+            return receipt
+        if outcome is _Stored.ALREADY_VOTED:
+            raise AlreadyVoted(_("Вы уже проголосовали в этом опросе."))
+        if poll is not cached:
+            raise RuntimeError("the poll changed under its own share lock")
+        cached, poll = None, _reread_poll(conn, key, voter)
+
+
+def _reread_poll(conn: Connection, key: tuple[str, int], voter: User) -> PollShape:
+    """Forget the kept copy and read the poll again, under a share lock held until commit:
+    what is read now stays true for this vote's write."""
+    _OPEN_POLLS.pop(key, None)
+    return _read_poll(conn, key[1], voter)
+
+
+def _read_poll(conn: Connection, poll_id: int, voter: User) -> PollShape:
+    """The poll's current state, read under a share lock; kept for later votes if open."""
     row = conn.execute(
         select(
             Poll.status,
+            Poll.opened_at,
             Poll.opens_at,
             Poll.closes_at,
             Poll.audience_okrugs,
             Poll.audience_districts,
-            Poll.opened_at,
         )
         .where(Poll.id == poll_id)
         .with_for_update(read=True)
@@ -302,34 +326,136 @@ def cast_ballot(
     poll = PollShape(
         id=poll_id,
         status=row.status,
+        opened_at=row.opened_at,
         opens_at=row.opens_at,
         closes_at=row.closes_at,
         audience_okrugs=tuple(row.audience_okrugs or ()),
         audience_districts=tuple(row.audience_districts or ()),
-        questions=_questions_of(poll_id, row.status, row.opened_at),
+        questions=_questions_of(conn, poll_id),
     )
-    check_can_vote(voter, poll, now)  # type: ignore[arg-type]
-    normalized = normalize_answers(poll, answers)  # type: ignore[arg-type]
-    receipt = new_receipt()
-    ballot, choices, texts = ballot_rows(
-        poll.id, voter.okrug_code, now, normalized, receipt_hash(receipt)
-    )
-    try:
-        conn.execute(
-            insert(Participation).values(
-                poll_id=poll.id,
-                user_id=voter.id,
-                created_at=now,
-                address_hash=_keyed_hash(address),
-                device_hash=_keyed_hash(device),
-            )
+    if poll.status is PollStatus.OPEN:
+        if len(_OPEN_POLLS) >= _OPEN_POLLS_MAX:
+            _OPEN_POLLS.clear()
+        _OPEN_POLLS[(str(db.engine.url), poll_id)] = poll
+    return poll
+
+
+def _questions_of(conn: Connection, poll_id: int) -> tuple[QuestionShape, ...]:
+    options: dict[int, list[OptionShape]] = {}
+    for question_id, option_id in conn.execute(
+        select(PollOption.question_id, PollOption.id)
+        .join(Question, Question.id == PollOption.question_id)
+        .where(Question.poll_id == poll_id)
+        .order_by(PollOption.position, PollOption.id)
+    ):
+        options.setdefault(question_id, []).append(OptionShape(option_id))
+    return tuple(
+        QuestionShape(q.id, q.text, q.kind, q.max_choices, tuple(options.get(q.id, ())))
+        for q in conn.execute(
+            select(Question.id, Question.text, Question.kind, Question.max_choices)
+            .where(Question.poll_id == poll_id)
+            .order_by(Question.position, Question.id)
         )
+    )
+
+
+def _write(
+    conn: Connection,
+    poll: PollShape,
+    participation: dict[str, Any],
+    ballot: dict[str, Any],
+    choices: list[dict[str, Any]],
+    texts: list[dict[str, Any]],
+) -> _Stored:
+    """Statement by statement (SQLite: one writer at a time, so the checks cannot race)."""
+    current = conn.execute(
+        select(Poll.status, Poll.opened_at, Poll.opens_at, Poll.closes_at).where(Poll.id == poll.id)
+    ).one_or_none()
+    cached = (PollStatus.OPEN, poll.opened_at, poll.opens_at, poll.closes_at)
+    if current is None or tuple(current) != cached:
+        return _Stored.POLL_CHANGED
+    try:
+        conn.execute(insert(Participation).values(**participation))
     except IntegrityError:
-        raise AlreadyVoted(_("Вы уже проголосовали в этом опросе.")) from None
+        return _Stored.ALREADY_VOTED
     conn.execute(insert(Ballot).values(**ballot))
     if choices:
         conn.execute(insert(BallotChoice), choices)
     if texts:
         conn.execute(insert(BallotText), texts)
-    award_points(voter.id, VOTE_POINTS, POINTS_REASON, "poll", poll.id)
-    return receipt
+    award_points(participation["user_id"], VOTE_POINTS, POINTS_REASON, "poll", poll.id)
+    return _Stored.BALLOT
+
+
+# PostgreSQL writes a vote in one round trip: the share lock on the poll and the check that
+# it is still open as cached, the participation (a second one does nothing: UNIQUE(poll,
+# user)), then, only if it was new, the ballot, its choices and texts, and the points entry
+# (as award_points does).
+_VOTE_SQL = """
+WITH poll AS (
+    SELECT id FROM polls
+    WHERE id = %(poll_id)s AND status = 'open' AND opened_at = %(opened_at)s
+        AND opens_at IS NOT DISTINCT FROM %(opens_at)s
+        AND closes_at IS NOT DISTINCT FROM %(closes_at)s
+    FOR SHARE
+), participation AS (
+    INSERT INTO poll_participations (poll_id, user_id, created_at, address_hash, device_hash)
+    SELECT id, %(user_id)s, %(created_at)s, %(address_hash)s, %(device_hash)s FROM poll
+    ON CONFLICT (poll_id, user_id) DO NOTHING
+    RETURNING poll_id
+), ballot AS (
+    INSERT INTO poll_ballots (id, poll_id, receipt_hash, okrug, cast_hour, content, leaf_hash)
+    SELECT %(ballot_id)s, poll_id, %(receipt_hash)s, %(okrug)s, %(cast_hour)s, %(content)s,
+        %(leaf_hash)s
+    FROM participation
+    RETURNING id, poll_id, okrug
+), choices AS (
+    INSERT INTO poll_ballot_choices (ballot_id, option_id, poll_id, okrug)
+    SELECT ballot.id, option_id, ballot.poll_id, ballot.okrug
+    FROM ballot, unnest(%(option_ids)s::integer[]) AS option_id
+), texts AS (
+    INSERT INTO poll_ballot_texts (ballot_id, question_id, text)
+    SELECT ballot.id, answer.question_id, answer.text
+    FROM ballot, unnest(%(question_ids)s::integer[], %(texts)s::text[])
+        AS answer(question_id, text)
+), points AS (
+    INSERT INTO points_entries (user_id, amount, reason, ref_type, ref_id, created_at)
+    SELECT %(user_id)s, %(points)s, %(reason)s, 'poll', poll_id, %(created_at)s
+    FROM participation
+    ON CONFLICT (user_id, reason, ref_type, ref_id) DO NOTHING
+)
+SELECT (SELECT count(*) FROM poll) AS poll_open, (SELECT count(*) FROM ballot) AS stored
+"""
+
+
+def _write_in_one_statement(
+    conn: Connection,
+    poll: PollShape,
+    participation: dict[str, Any],
+    ballot: dict[str, Any],
+    choices: list[dict[str, Any]],
+    texts: list[dict[str, Any]],
+) -> _Stored:
+    row = conn.exec_driver_sql(
+        _VOTE_SQL,
+        {
+            **participation,
+            "opened_at": poll.opened_at,
+            "opens_at": poll.opens_at,
+            "closes_at": poll.closes_at,
+            "ballot_id": ballot["id"],
+            "receipt_hash": ballot["receipt_hash"],
+            "okrug": ballot["okrug"],
+            "cast_hour": ballot["cast_hour"],
+            "content": ballot["content"],
+            "leaf_hash": ballot["leaf_hash"],
+            "option_ids": [c["option_id"] for c in choices],
+            "question_ids": [t["question_id"] for t in texts],
+            "texts": [t["text"] for t in texts],
+            "points": VOTE_POINTS,
+            "reason": POINTS_REASON,
+        },
+    ).one()
+    if not row.poll_open:
+        return _Stored.POLL_CHANGED
+    return _Stored.BALLOT if row.stored else _Stored.ALREADY_VOTED
