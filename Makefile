@@ -8,13 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help install translations migrate demo run worker test test-postgres test-fast browsers lint format bench lock clean
+.PHONY: help install translations migrate demo run worker test test-postgres test-fast browsers lint format bench reliability reliability-short lock clean
 
 help:
 	@echo "make run            install, migrate, fill demo data if empty, serve on http://$(HOST):$(PORT)"
 	@echo "make test           the whole suite on SQLite (browser tests included)"
 	@echo "make test-postgres  the whole suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make worker         a background worker (needs REDIS_URL)"
+	@echo "make reliability    load, fault, fuzz and access tests at full scale; figures to docs/reliability.md"
 	@echo "make lint / format / bench / demo / lock"
 
 $(BIN)/activate:
@@ -66,6 +67,24 @@ format: install
 bench: migrate
 	@bash tools/install_debian_tool.sh wrk wrk
 	$(BIN)/python bench/run_all.py
+
+# Load and fault tests (tests/reliability) plus the hostile-input and access tests, on
+# PostgreSQL at full scale; the figures they record become docs/reliability.md's tables.
+RELIABILITY_DIR ?= build/reliability
+HARDENING_TESTS ?= tests/reliability tests/test_api_fuzz.py tests/test_api_fuzz_findings.py \
+	tests/test_naughty_fields.py tests/test_oversized_json.py tests/browser/test_naughty_rendering.py \
+	tests/access
+
+reliability: translations browsers
+	rm -rf $(RELIABILITY_DIR)
+	RELIABILITY_SCALE=full RELIABILITY_RECORD_DIR=$(RELIABILITY_DIR) TEST_DATABASE_URL=$(PG_TEST_URL) \
+		$(BIN)/python -m pytest -q $(wildcard $(HARDENING_TESTS))
+	$(BIN)/python tools/reliability_report.py $(RELIABILITY_DIR) --write docs/reliability.md
+
+# The short form `.ci/run` uses: the load and fault tests with small loads (the hostile-input
+# and access tests already run in `make test`).
+reliability-short: translations
+	RELIABILITY_SCALE=short TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q tests/reliability
 
 lock: $(BIN)/activate
 	$(BIN)/pip install --quiet --dry-run --ignore-installed --report /tmp/req.json -r requirements.in

@@ -240,15 +240,42 @@ COMMIT;
 """  # noqa: E501 (SQL reads best on one line per statement)
 
 
+# The same writes as one statement (no BEGIN/COMMIT), as the API sends them to PostgreSQL.
+PGBENCH_VOTE_ONE_STATEMENT = """\\set opt1 random(1, 4)
+\\set opt2 random(5, 8)
+SELECT nextval('bench_voter') AS uid \\gset
+WITH poll AS (SELECT id FROM polls WHERE id = %(poll)d AND status = 'open' FOR SHARE),
+v AS (SELECT md5(random()::text) AS bid, md5(random()::text) || md5(random()::text) AS rh),
+part AS (
+  INSERT INTO poll_participations (poll_id, user_id, created_at, address_hash, device_hash)
+  SELECT id, :uid, now(), substr(md5('127.0.0.1'), 1, 32), substr(md5(random()::text), 1, 32)
+  FROM poll ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING poll_id),
+b AS (
+  INSERT INTO poll_ballots (id, poll_id, receipt_hash, okrug, cast_hour, content, leaf_hash)
+  SELECT bid, part.poll_id, rh, 'cao', date_trunc('hour', now()),
+    '{"answers":[{"option_ids":[' || (%(first)d + :opt1) || ',' || (%(first)d + :opt2) || '],"question_id":%(question)d}],"hour":"' || date_trunc('hour', now()) || '","id":"' || bid || '","okrug":"cao","poll_id":%(poll)d,"receipt_hash":"' || rh || '"}',
+    encode(sha256(convert_to(bid || rh, 'UTF8')), 'hex')
+  FROM part, v RETURNING id),
+c AS (
+  INSERT INTO poll_ballot_choices (ballot_id, option_id, poll_id, okrug)
+  SELECT b.id, c.o, %(poll)d, 'cao' FROM b, (VALUES (%(first)d + :opt1), (%(first)d + :opt2)) AS c(o)),
+pts AS (
+  INSERT INTO points_entries (user_id, amount, reason, ref_type, ref_id, created_at)
+  SELECT :uid, 10, 'poll_vote', 'poll', poll_id, now() FROM part
+  ON CONFLICT (user_id, reason, ref_type, ref_id) DO NOTHING)
+SELECT (SELECT count(*) FROM poll), (SELECT count(*) FROM b);
+"""  # noqa: E501 (SQL reads best on one line per statement)
+
+
 def bench_raw_votes(
-    url: str, polls: dict, first_voter: int, connections: int, duration: int
+    url: str, polls: dict, first_voter: int, connections: int, duration: int, template: str
 ) -> dict:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SEQUENCE IF NOT EXISTS bench_voter START {first_voter}")
     options = polls["raw_options"]
-    script = PGBENCH_VOTE % {
+    script = template % {
         "poll": polls["raw"],
         "question": polls["raw_question"],
         "first": options[0] - 1,
@@ -465,9 +492,17 @@ def main() -> int:
         log(f"API votes: {args.connections} connections, {args.duration} s")
         api = bench_api_votes(base, polls, tokens[:-5000], args.connections, args.duration)
         log(f"  {api}")
-        log(f"raw database (pgbench): {args.connections} connections, {args.duration} s")
-        raw = bench_raw_votes(url, polls, first + args.voters // 2, args.connections, args.duration)
-        log(f"  {raw}")
+        raws = {}
+        for name, template in (
+            ("statements", PGBENCH_VOTE),
+            ("one statement", PGBENCH_VOTE_ONE_STATEMENT),
+        ):
+            log(f"raw database (pgbench, {name}): {args.connections} connections")
+            raws[name] = bench_raw_votes(
+                url, polls, first + args.voters // 2, args.connections, args.duration, template
+            )
+            log(f"  {raws[name]}")
+        raw = max(raws.values(), key=lambda r: r["rate"])
         log(f"loading {args.ballots:,} ballots with COPY")
         load_s = load_million(url, polls, args.ballots)
         closing = close_million(sa_url, polls["million"])
@@ -479,6 +514,11 @@ def main() -> int:
             gunicorn.stop()
         loopback.drop_database(admin, url)
     ratio = api["rate"] / raw["rate"]
+    raw_rows = "\n".join(
+        f"| raw database: pgbench, the same writes as {name} | {r['rate']:,.0f} |"
+        f" {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['failed']} |"
+        for name, r in raws.items()
+    )
     load = " / ".join(f"{x:.1f}" for x in load_at_start)
     section = f"""{HEADING}
 
@@ -487,12 +527,14 @@ def main() -> int:
 connections from a separate process, and `pgbench` doing the same writes with
 {args.connections} connections; everything shares the 2 cores. Each vote is one transaction:
 share lock on the poll row, participation (UNIQUE poll+user), the anonymous ballot with its
-canonical content and leaf hash, two choices, the points entry.
+canonical content and leaf hash, two choices, the points entry. pgbench runs them twice: as
+separate statements in BEGIN … COMMIT, and as the one statement the API sends; the ratio is
+taken against the faster of the two.
 
 | what ({args.duration} s each) | votes/s | p50 | p99 | refused |
 |---|---|---|---|---|
 | HTTP API: POST /api/v1/polls/{{id}}/votes (bearer token, validation, receipt) | {api["rate"]:,.0f} | {api["p50_ms"]:.1f} ms | {api["p99_ms"]:.1f} ms | {api["non_2xx"]:.0f} |
-| raw database: pgbench, the same writes | {raw["rate"]:,.0f} | {raw["p50_ms"]:.1f} ms | {raw["p99_ms"]:.1f} ms | {raw["failed"]} |
+{raw_rows}
 | **API / raw** | **{ratio:.0%}** (goal ≥ 33 %) | | | |
 
 Results with {args.ballots:,} ballots in one poll ({args.ballots:,} ballots + their choices loaded
