@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from flask_login import current_user
+from sqlalchemy import inspect
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = logging.getLogger("app.access")
@@ -58,6 +58,20 @@ def configure_logging(level_name: str, fmt: str) -> None:
     root.setLevel(getattr(logging, level_name.upper(), logging.INFO))
 
 
+def _loaded_user_id() -> str | None:
+    """The signed-in user's id if this request has loaded them, read without a query.
+
+    The log must not load the user, nor reload one that the request's commit expired: that
+    is a query per request, and a failure (a 500 for a vote already stored) when the
+    database goes away between the commit and the response.
+    """
+    user = g.get("_login_user")  # where Flask-Login keeps the user it loaded for this request
+    if user is None or not user.is_authenticated:
+        return None
+    identity = inspect(user).identity  # the primary key, kept when attributes expire
+    return str(identity[0]) if identity else None
+
+
 def init_request_log(app: Flask) -> None:
     @app.before_request
     def start() -> None:
@@ -69,7 +83,7 @@ def init_request_log(app: Flask) -> None:
     def finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
+        user_id = _loaded_user_id()
         access_log.info(
             "%s %s %s %.1fms",
             request.method,
@@ -82,7 +96,7 @@ def init_request_log(app: Flask) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round(elapsed_ms, 1),
-                    "user": user_id.split(":")[0] if user_id else None,
+                    "user": user_id,
                 }
             },
         )
