@@ -112,7 +112,7 @@ def seed_project_with_ideas(url: str, ideas: int) -> int:
     from ideas.demo.generator import DemoSize, build_demo_project
 
     size = DemoSize(
-        ideas=ideas, residents=500, supports_per_idea=1.0, comments_per_idea=0.0, seed=ideas
+        ideas=ideas, residents=500, supports_per_idea=1.0, comments_per_idea=0.1, seed=ideas
     )
     with app_on(url):
         project_id = build_demo_project(size, lambda fraction, message: None, title="Офисы")

@@ -61,6 +61,7 @@ def test_postgres_restart_during_vote_storm_gives_retryable_503s_and_loses_no_ba
     )
     probe = Probe(server.base_url, f"/api/v1/polls/{poll.id}")
     faults = []
+    workers = sorted(server.worker_pids())
     try:
         started = time.monotonic()
         storm.start()
@@ -91,6 +92,7 @@ def test_postgres_restart_during_vote_storm_gives_retryable_503s_and_loses_no_ba
         time.sleep(1)
         storm.stop()
         duration = time.monotonic() - started
+        same_workers = sorted(server.worker_pids()) == workers
     finally:
         storm.stop()
         probe.stop()
@@ -109,8 +111,10 @@ def test_postgres_restart_during_vote_storm_gives_retryable_503s_and_loses_no_ba
             "votes_total": storm.log.counts(),
             "reads_total": probe.log.counts(),
             "consistency": consistency,
+            "gunicorn_workers_restarted": not same_workers,
         },
     )
+    assert same_workers, "gunicorn workers were restarted: the app did not recover by itself"
     assert storm.log.unexpected == [], storm.log.unexpected[:5]
     assert probe.log.unexpected == [], probe.log.unexpected[:5]
     for fault in faults:
