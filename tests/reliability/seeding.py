@@ -24,13 +24,28 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def app_for(url: str, **settings: Any) -> Flask:
+    """The app bound to `url` (jobs in-process unless REDIS_URL is given); `dispose` it after."""
+    from app import create_app
+
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING", "REDIS_URL": None, **settings}
+    )
+
+
+def dispose(app: Flask) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
 @contextmanager
 def app_on(url: str) -> Iterator[Flask]:
     """The app bound to `url`, inside an app context; its connections closed afterwards."""
-    from app import create_app
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING", "REDIS_URL": None})
+    app = app_for(url)
     with app.app_context():
         try:
             yield app

@@ -11,14 +11,18 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from tests.reliability.seeding import (
+    app_for,
     assert_consistent,
     check_votes,
+    dispose,
     libpq_url,
     seed_empty_project,
     seed_poll,
@@ -275,38 +279,44 @@ def _queue_length(redis: loopback.PrivateRedis) -> int:
 # ---------------------------------------------------------------- job worker killed
 
 
-def _run_state(base: str, run_id: int, staff: str) -> dict[str, Any]:
-    answer = request(base, "GET", f"/api/v1/clusterings/{run_id}", token=staff)
-    return answer.json() if answer.status == 200 else {"status": f"http {answer.status}"}
+@dataclass
+class StaffApi:
+    """Staff's calls to the API and pages, through the app in this process (no web server)."""
 
+    app: Flask
+    token: str
 
-def _start_run(base: str, project: int, staff: str) -> int:
-    answer = request(base, "POST", f"/api/v1/projects/{project}/clusterings", body={}, token=staff)
-    assert answer.status == 202, answer.body
-    return int(answer.json()["id"])
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return self.app.test_client().open(path, method=method, json=body, headers=headers)
 
+    def run_state(self, run_id: int) -> dict[str, Any]:
+        response = self.call("GET", f"/api/v1/clusterings/{run_id}")
+        return response.json if response.status_code == 200 else {"status": response.status_code}
 
-def _wait_for_status(
-    base: str, run_id: int, staff: str, wanted: set[str], seconds: float
-) -> tuple[dict[str, Any], float]:
-    """The run's state once its status is one of `wanted` (or at the deadline), and when."""
-    deadline = time.monotonic() + seconds
-    while True:
-        state = _run_state(base, run_id, staff)
-        if state["status"] in wanted or time.monotonic() > deadline:
-            return state, time.monotonic()
-        time.sleep(0.1)
+    def start_run(self, project: int) -> int:
+        response = self.call("POST", f"/api/v1/projects/{project}/clusterings", {})
+        assert response.status_code == 202, response.json
+        return int(response.json["id"])
 
+    def wait_for(self, run_id: int, wanted: set[str], seconds: float) -> tuple[dict, float]:
+        """The run's state once its status is one of `wanted` (or at the deadline), and when."""
+        deadline = time.monotonic() + seconds
+        while True:
+            state = self.run_state(run_id)
+            if state["status"] in wanted or time.monotonic() > deadline:
+                return state, time.monotonic()
+            time.sleep(0.1)
 
-def _wait_until_working(base: str, run_id: int, staff: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        state = _run_state(base, run_id, staff)
-        if state["status"] == "running" and state["progress"] > 0:
-            return state
-        assert state["status"] in ("queued", "running"), state
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} never got going: {state}")
+    def wait_until_working(self, run_id: int) -> dict[str, Any]:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = self.run_state(run_id)
+            if state["status"] == "running" and state["progress"] > 0:
+                return state
+            assert state["status"] in ("queued", "running"), state
+            time.sleep(0.1)
+        raise AssertionError(f"run {run_id} never got going: {state}")
 
 
 def test_killed_job_worker_fails_its_clustering_run_and_a_new_run_completes(
@@ -321,41 +331,37 @@ def test_killed_job_worker_fails_its_clustering_run_and_a_new_run_completes(
     seeding_started = time.monotonic()
     project = seed_project_with_ideas(url, ideas)
     seeding = time.monotonic() - seeding_started
-    staff = staff_token(url)
-    env = {"REDIS_URL": private_redis.url}
-    server = loopback.start_gunicorn(url, workers=1, threads=4, env=env)
+    staff = StaffApi(app_for(url, REDIS_URL=private_redis.url), staff_token(url))
     log = tmp_path / "worker.log"
     worker = loopback.start_job_worker(url, private_redis.url, log_path=log)
-    base = server.base_url
     try:
         # 1. Only the work horse dies (out of memory, say): its worker sees it and says so.
-        horse_run = _start_run(base, project, staff)
-        horse_state = _wait_until_working(base, horse_run, staff)
-        horses = worker.work_horse_pids()
+        horse_run = staff.start_run(project)
+        horse_state = staff.wait_until_working(horse_run)
         killed = time.monotonic()
-        for pid in horses:
+        for pid in worker.work_horse_pids():
             os.kill(pid, signal.SIGKILL)
-        horse_failed, horse_failed_at = _wait_for_status(base, horse_run, staff, {"failed"}, 60)
+        horse_failed, horse_failed_at = staff.wait_for(horse_run, {"failed"}, 60)
 
         # 2. The worker and its horse die together (machine lost): nobody is left to tell;
         # the next worker to start finds the run's worker gone and fails the run.
-        lost_run = _start_run(base, project, staff)
-        lost_state = _wait_until_working(base, lost_run, staff)
+        lost_run = staff.start_run(project)
+        lost_state = staff.wait_until_working(lost_run)
         worker.kill()
         time.sleep(2)
-        while_no_worker = _run_state(base, lost_run, staff)
+        while_no_worker = staff.run_state(lost_run)
         restarted = time.monotonic()
         worker = loopback.start_job_worker(url, private_redis.url, log_path=log)
-        lost_failed, lost_failed_at = _wait_for_status(base, lost_run, staff, {"failed"}, 120)
-        page = request(base, "GET", f"/clusterings/{lost_run}", token=staff)
+        lost_failed, lost_failed_at = staff.wait_for(lost_run, {"failed"}, 120)
+        page = staff.call("GET", f"/clusterings/{lost_run}").get_data(as_text=True)
 
         # 3. A new run, on the fresh worker, completes.
         fresh_started = time.monotonic()
-        fresh_run = _start_run(base, project, staff)
-        fresh, fresh_done_at = _wait_for_status(base, fresh_run, staff, {"done", "failed"}, 300)
+        fresh_run = staff.start_run(project)
+        fresh, fresh_done_at = staff.wait_for(fresh_run, {"done", "failed"}, 300)
     finally:
         worker.stop()
-        server.stop()
+        dispose(staff.app)
 
     figures = {
         "ideas": ideas,
@@ -387,9 +393,8 @@ def test_killed_job_worker_fails_its_clustering_run_and_a_new_run_completes(
     assert while_no_worker["status"] == "running", figures  # nobody alive to notice yet
     assert lost_failed["status"] == "failed", figures
     assert "worker" in lost_failed["error"], figures
-    assert page.status == 200
-    assert "Группировка не удалась" in page.body.decode(), "the run page does not show the failure"
-    assert lost_failed["error"] in page.body.decode()
+    assert "Группировка не удалась" in page, "the run page does not show the failure"
+    assert lost_failed["error"] in page
     assert fresh["status"] == "done", figures
     assert fresh["clusters"], figures
 
