@@ -7,22 +7,27 @@ tests/reliability/test_faults.py; these tests pin the app-level behaviour cheapl
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from flask import Flask
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.db import utcnow
 from app.errors import database_unavailable
 from app.extensions import db
 from app.jobs.backends import init_jobs
 from app.jobs.models import Job, JobStatus
-from ideas.clustering.models import ClusteringRun
+from ideas.clustering.models import ClusteringRun, RunStatus
 from ideas.models import Project, ProjectStage, Section
 from tests.conftest import BASE_CONFIG
 from tests.factories import UserFactory, make_poll
@@ -99,14 +104,19 @@ def test_only_a_lost_or_refused_connection_counts_as_database_outage(
     assert database_unavailable(_wrapped(error)) is outage
 
 
-def test_clustering_run_fails_with_reason_when_job_queue_is_unreachable(app, api):
-    app.config["REDIS_URL"] = UNREACHABLE_REDIS
-    init_jobs(app)  # RQ on a Redis that refuses connections
-    staff = UserFactory(roles=("staff",))
+def _project() -> Project:
     project = Project(title="Офисы", description="", stage=ProjectStage.EXPERT_REVIEW)
     project.sections = [Section(title="Общее")]
     db.session.add(project)
     db.session.commit()
+    return project
+
+
+def test_clustering_run_fails_with_reason_when_job_queue_is_unreachable(app, api):
+    app.config["REDIS_URL"] = UNREACHABLE_REDIS
+    init_jobs(app)  # RQ on a Redis that refuses connections
+    staff = UserFactory(roles=("staff",))
+    project = _project()
     api.login(staff.email)
 
     response = api.post(f"/projects/{project.id}/clusterings", {"k": 3})
@@ -158,3 +168,40 @@ def test_vote_stored_just_before_the_database_goes_away_is_answered_with_its_rec
     assert response.status_code == 201, response.json
     record = next(r for r in caplog.records if r.name == "app.access")
     assert record.fields["user"] == str(voter.id)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except RedisConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("Redis is not reachable")
+    return url
+
+
+def test_starting_worker_fails_running_run_whose_worker_is_gone(app, redis_url):
+    """A worker killed together with its work horse tells nobody: the next worker to start
+    finds the job's RQ worker gone and fails the job and its clustering run."""
+    app.config.update(REDIS_URL=redis_url, JOBS_QUEUE=f"test-{uuid.uuid4().hex[:8]}")
+    init_jobs(app)
+    project = _project()
+    job = Job(name="clustering.run", params={}, status=JobStatus.RUNNING, heartbeat_at=utcnow())
+    db.session.add(job)
+    db.session.flush()
+    run = ClusteringRun(project_id=project.id, job_id=job.id, status=RunStatus.RUNNING)
+    db.session.add(run)
+    db.session.flush()
+    job.params = {"run_id": run.id}
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get_one(Job, job.id).status is JobStatus.FAILED
+    failed = db.session.get_one(ClusteringRun, run.id)
+    assert failed.status is RunStatus.FAILED
+    assert "worker" in failed.error
