@@ -11,13 +11,14 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -205,3 +206,23 @@ def test_starting_worker_fails_running_run_whose_worker_is_gone(app, redis_url):
     failed = db.session.get_one(ClusteringRun, run.id)
     assert failed.status is RunStatus.FAILED
     assert "worker" in failed.error
+
+
+@pytest.mark.postgres_only
+def test_answer_made_before_the_server_drops_the_connection_is_still_sent(app, client, is_postgres):
+    """PostgreSQL restarting between the view and the end of the request (the session's
+    closing rollback fails) must not turn a finished answer into a 500."""
+    if not is_postgres:
+        pytest.skip("needs a server that can drop the connection: run on PostgreSQL")
+
+    @app.after_request
+    def server_drops_connection(response: Any) -> Any:
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return response
+
+    response = client.get("/api/v1/polls")
+
+    assert response.status_code == 200
+    assert client.get("/api/v1/polls").status_code == 200  # the pool opened a new connection
