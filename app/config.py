@@ -42,6 +42,9 @@ class Config:
             self.REDIS_URL or "memory://"
         )
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Redis away: count in this process's memory until it answers again, never fail a request.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10 per hour")
         self.CODE_RATE_LIMIT = env.get("CODE_RATE_LIMIT", "5 per 15 minutes")

@@ -9,11 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from app.i18n import SUPPORTED
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,12 @@ TITLES: dict[int, Any] = {
     500: _l("Внутренняя ошибка"),
     503: _l("Сервис временно недоступен"),
 }
+
+# How long a client should wait before retrying while the database is away (restart, failover).
+RETRY_AFTER_SECONDS = 2
+# SQLSTATE classes of a lost or refused connection: 08 connection exception, 57P01 admin
+# shutdown, 57P02 crash shutdown, 57P03 cannot connect now (the server is starting up).
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 class DomainError(Exception):
@@ -172,6 +183,43 @@ def validation_problem(exc: ValidationError) -> Response:
     )
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether the database itself is away (down, restarting, unreachable), not the statement wrong.
+
+    Such a failure is temporary: the pool reconnects by itself once the server is back.
+    """
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    # psycopg's errors carry a SQLSTATE, None when the connection could not even be made;
+    # SQLite's have none, and its OperationalErrors (a missing table...) are not outages.
+    state = getattr(exc.orig, "sqlstate", "")
+    return isinstance(exc, OperationalError) and (
+        state is None or str(state).startswith(_CONNECTION_STATES)
+    )
+
+
+def _unavailable_response() -> Response | tuple[str, int, dict[str, str]]:
+    """503 with Retry-After, built without touching the database (no user, no locale lookup)."""
+    lang = session.get("lang")
+    if lang not in SUPPORTED:
+        lang = request.accept_languages.best_match(SUPPORTED, default="ru")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    with force_locale(lang):
+        detail = _("База данных временно недоступна. Повторите попытку через несколько секунд.")
+        if is_api_request():
+            response = problem(503, detail, code="database_unavailable")
+            response.headers.update(headers)
+            return response
+        page = render_template(
+            "errors/unavailable.html", lang=lang, title=str(TITLES[503]), detail=detail
+        )
+        return page, 503, headers
+
+
 def _render_page_error(status: int, detail: str | None = None) -> tuple[str, int]:
     title = str(TITLES.get(status, _("Ошибка")))
     return render_template("errors/error.html", status=status, title=title, detail=detail), status
@@ -198,6 +246,19 @@ def register_error_handlers(app: Flask) -> None:
         if exc.response is not None and status != 429:
             return exc.response
         return _render_page_error(status, detail)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_error(exc: Exception) -> Any:
+        if not database_unavailable(exc):
+            return handle_unexpected(exc)
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            exc.orig if isinstance(exc, DBAPIError) else exc,
+        )
+        return _unavailable_response()
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:

@@ -15,6 +15,7 @@ from app.extensions import bootstrap, csrf, db, limiter, migrate, talisman
 from app.i18n import init_i18n
 from app.request_log import configure_logging, init_request_log
 from app.templating import init_templating
+from app.transactions import init_session_teardown
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -72,6 +73,7 @@ def _register_extensions(app: OpenAPI) -> None:
     from app.jobs.backends import init_jobs
 
     db.init_app(app)
+    init_session_teardown(app)
     migrate.init_app(
         app,
         db,

@@ -58,6 +58,20 @@ def configure_logging(level_name: str, fmt: str) -> None:
     root.setLevel(getattr(logging, level_name.upper(), logging.INFO))
 
 
+def _loaded_user_id() -> int | None:
+    """The signed-in user's id if this request has loaded them, read without a query.
+
+    The log must not load the user, nor reload one that the request's commit expired: that
+    is a query per request, and a failure (a 500 for a vote already stored) when the
+    database goes away between the commit and the response.
+    """
+    user = g.get("_login_user")  # where Flask-Login keeps the user it loaded for this request
+    if user is None or not user.is_authenticated:
+        return None
+    identity = inspect(user).identity  # the primary key, kept when attributes expire
+    return int(identity[0]) if identity else None
+
+
 def init_request_log(app: Flask) -> None:
     @app.before_request
     def start() -> None:
@@ -83,23 +97,8 @@ def init_request_log(app: Flask) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round(elapsed_ms, 1),
-                    "user": _signed_in_user_id(),
+                    "user": _loaded_user_id(),
                 }
             },
         )
         return response
-
-
-def _signed_in_user_id() -> int | None:
-    """The id of the user this request signed in, read without touching the database.
-
-    Flask-Login keeps the loaded user in `g._login_user`. After the view's commit its
-    attributes are expired, so reading `user.id` would cost one more query per request;
-    the identity key is known without it. A request that never asked for the user is
-    logged without one rather than loading it for the log.
-    """
-    user = g.get("_login_user")
-    if user is None or not user.is_authenticated:
-        return None
-    identity = inspect(user).identity
-    return int(identity[0]) if identity else None

@@ -6,13 +6,17 @@ other connections, and must not start at all if the request rolls back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 
+log = logging.getLogger(__name__)
 _KEY = "after_commit_callbacks"
 
 
@@ -30,3 +34,24 @@ def _run_callbacks(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_callbacks(session: Session) -> None:
     session.info.pop(_KEY, None)
+
+
+def init_session_teardown(app: Flask) -> None:
+    """Close each request's session even if the database went away after the answer was made.
+
+    Closing rolls back the read transaction; on a connection the server has just dropped
+    (a restart) that fails, and would turn a finished request into a 500. The connection is
+    thrown away instead; the pool opens a new one for the next request. Registered after
+    Flask-SQLAlchemy, so it runs first and leaves it nothing to do.
+    """
+
+    @app.teardown_appcontext
+    def close_session(exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("database connection lost while closing the session: %s", error.orig)
+            db.session.registry().invalidate()
+            db.session.remove()

@@ -148,11 +148,7 @@ class Gunicorn:
 
     def worker_pids(self) -> list[int]:
         """The master's worker processes (children), read from /proc."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
+        return child_pids(self.process.pid)
 
     def stop(self) -> None:
         stop_process_group(self.process)
@@ -217,11 +213,85 @@ def start_gunicorn(
         stdout=output,
         stderr=output,
     )
+    if log_path:
+        output.close()  # the child holds its own copy of the descriptor
     server = Gunicorn(process, port)
     if not wait_for_http(f"{server.base_url}/healthz", seconds=60):
         server.stop()
         raise RuntimeError("gunicorn did not start")
     return server
+
+
+def child_pids(pid: int) -> list[int]:
+    """A process's children, read from /proc (empty once it is gone)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(child) for child in children.read_text().split()]
+    except OSError:
+        return []
+
+
+# ---------------------------------------------------------------- job worker
+
+
+@dataclass
+class JobWorker:
+    """`flask worker`: an RQ worker executing the app's jobs from Redis.
+
+    RQ runs each job in a forked work horse with a process group of its own, so killing the
+    worker's group leaves the horse running: `kill` ends both, as a lost machine would.
+    """
+
+    process: subprocess.Popen
+
+    def work_horse_pids(self) -> list[int]:
+        return child_pids(self.process.pid)
+
+    def kill(self) -> None:
+        """SIGKILL the worker first (nothing is left to notice), then its work horses."""
+        horses = self.work_horse_pids()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in horses:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        for pid in self.work_horse_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        stop_process_group(self.process)
+
+
+def start_job_worker(
+    database_url: str,
+    redis_url: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+) -> JobWorker:
+    """Start `flask worker` against the database and Redis; it takes jobs once it is up."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "loopback-secret",
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    output = log_path.open("ab") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(  # noqa: S603 (fixed command line)
+        [_python(), "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+        stdout=output,
+        stderr=output,
+    )
+    if log_path:
+        output.close()  # the child holds its own copy of the descriptor
+    return JobWorker(process)
 
 
 def wait_for_http(url: str, seconds: float) -> bool:

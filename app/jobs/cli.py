@@ -21,7 +21,7 @@ def worker_command(burst: bool) -> None:
     backend = current_app.extensions["jobs"]
     if not isinstance(backend, RQBackend):
         raise click.ClickException("REDIS_URL is not set: jobs run inside the web process")
-    failed = fail_stale_jobs(timedelta(minutes=30))
+    failed = backend.fail_orphaned_jobs() + fail_stale_jobs(timedelta(minutes=30))
     if failed:
         click.echo(f"marked {failed} stale job(s) as failed")
     app = current_app._get_current_object()  # type: ignore[attr-defined]

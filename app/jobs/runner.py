@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -19,7 +19,9 @@ from app.transactions import run_after_commit
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Any]
+FailureHook = Callable[[Connection, dict[str, Any], str], None]
 _REGISTRY: dict[str, JobFunction] = {}
+_ON_FAILURE: dict[str, FailureHook] = {}
 
 
 class Backend(Protocol):
@@ -49,11 +51,20 @@ class JobContext:
             )
 
 
-def register_job(name: str) -> Callable[[JobFunction], JobFunction]:
-    """Make `fn(ctx, **params)` runnable as a background job called `name`."""
+def register_job(
+    name: str, *, on_failure: FailureHook | None = None
+) -> Callable[[JobFunction], JobFunction]:
+    """Make `fn(ctx, **params)` runnable as a background job called `name`.
+
+    `on_failure(conn, params, reason)` runs, in the transaction that fails the job, when the
+    job is failed from outside its own code (its worker was killed, the queue was
+    unreachable), so that whatever the job was updating does not stay "running" for ever.
+    """
 
     def decorator(fn: JobFunction) -> JobFunction:
         _REGISTRY[name] = fn
+        if on_failure is not None:
+            _ON_FAILURE[name] = on_failure
         return fn
 
     return decorator
@@ -122,11 +133,29 @@ def _finish(
     db.session.commit()
 
 
-def fail_job(job_id: str, reason: str) -> None:
-    """Mark a job failed from outside it (its worker died)."""
-    job = db.session.get(Job, job_id)
-    if job is not None and not job.is_finished:
-        _finish(job_id, JobStatus.FAILED, error=reason)
+def fail_job(job_id: str, reason: str) -> bool:
+    """Mark a job failed from outside it (its worker died, it never reached the queue).
+
+    Works on a connection of its own, so it may run from a commit hook or a worker's
+    monitor; the job's `on_failure` hook runs in the same transaction. Returns whether the
+    job was still unfinished.
+    """
+    unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            select(Job.name, Job.params).where(Job.id == job_id, Job.status.in_(unfinished))
+        ).one_or_none()
+        if row is None:
+            return False
+        conn.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=JobStatus.FAILED, finished_at=utcnow(), error=reason)
+        )
+        hook = _ON_FAILURE.get(row.name)
+        if hook is not None:
+            hook(conn, dict(row.params or {}), reason)
+    return True
 
 
 def fail_stale_jobs(max_silence: timedelta) -> int:

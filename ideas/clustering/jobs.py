@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -31,7 +31,19 @@ def _published(project_id: int) -> list[tuple[int, str, int]]:
 CLUSTERED_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED)
 
 
-@register_job(JOB_NAME)
+def _fail_run(conn: Connection, params: dict[str, Any], reason: str) -> None:
+    """The job died outside its own code (worker killed, queue unreachable): so does the run."""
+    conn.execute(
+        update(ClusteringRun)
+        .where(
+            ClusteringRun.id == params.get("run_id"),
+            ClusteringRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+        )
+        .values(status=RunStatus.FAILED, error=reason[:2000], finished_at=utcnow())
+    )
+
+
+@register_job(JOB_NAME, on_failure=_fail_run)
 def run_clustering(ctx: JobContext, run_id: int) -> dict[str, Any]:
     run = db.session.get_one(ClusteringRun, run_id)
     run.status = RunStatus.RUNNING

@@ -9,6 +9,7 @@ each test records its figures with `record_figures`.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -37,3 +38,42 @@ def loopback_database() -> Iterator[str]:
     loopback.migrate(sqlalchemy_url)
     yield sqlalchemy_url
     loopback.drop_database(ADMIN_URL, url)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[loopback.PrivatePostgres]:
+    """A PostgreSQL cluster of the test's own (never the shared one), running; removed after."""
+    server = loopback.PrivatePostgres()
+    try:
+        server.init()
+        server.start()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        server.destroy()
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"cannot run a private PostgreSQL: {exc}")
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def private_database(private_postgres: loopback.PrivatePostgres) -> str:
+    """A migrated database in the private cluster (SQLAlchemy URL)."""
+    url = loopback.create_database(private_postgres.admin_url, prefix="faults")
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    loopback.migrate(sqlalchemy_url)
+    return sqlalchemy_url
+
+
+@pytest.fixture
+def private_redis() -> Iterator[loopback.PrivateRedis]:
+    """A redis-server of the test's own, running; stopped after."""
+    server = loopback.PrivateRedis()
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"cannot run a private Redis: {exc}")
+    yield server
+    server.stop()
