@@ -1,0 +1,72 @@
+"""What is in the database, table by table, and putting it back.
+
+The access matrix makes hundreds of writes against one scenario. A refused write must change
+nothing (compare with the snapshot); an allowed one may change anything, and the changed
+tables are then put back, so every check starts from the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, text
+
+from app.extensions import db
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def _rows(table: Table) -> list[tuple[Any, ...]]:
+    order = list(table.primary_key.columns) or list(table.columns)
+    return [tuple(row) for row in db.session.execute(table.select().order_by(*order))]
+
+
+def take() -> Snapshot:
+    """Every row of every table, in primary-key order."""
+    snapshot = {table.name: _rows(table) for table in db.metadata.sorted_tables}
+    db.session.rollback()
+    return snapshot
+
+
+def changed_tables(before: Snapshot) -> list[str]:
+    """Names of the tables whose rows differ from `before`."""
+    now = take()
+    return [name for name, rows in before.items() if now[name] != rows]
+
+
+def restore(before: Snapshot, names: list[str]) -> None:
+    """Put the rows of `names` back as they were in `before`.
+
+    Foreign keys and triggers are off meanwhile (PostgreSQL: replica mode; SQLite checks no
+    foreign keys by default and its triggers are dropped and recreated), so deleting a parent
+    row cascades to nothing, order does not matter and append-only logs can be put back.
+    """
+    tables = {table.name: table for table in db.metadata.sorted_tables}
+    with db.engine.begin() as conn:
+        triggers: list[str] = []
+        if conn.dialect.name == "postgresql":
+            # Replica mode fires neither foreign-key checks nor triggers (append-only logs).
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            triggers = _drop_sqlite_triggers(conn, names)
+        for name in names:
+            table = tables[name]
+            conn.execute(table.delete())
+            rows = [dict(zip(table.columns.keys(), row, strict=True)) for row in before[name]]
+            if rows:
+                conn.execute(table.insert(), rows)
+        for statement in triggers:
+            conn.execute(text(statement))
+
+
+def _drop_sqlite_triggers(conn: Connection, names: list[str]) -> list[str]:
+    """Drop the triggers on `names` (append-only guards) and return how to recreate them."""
+    found = conn.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :names"
+        ).bindparams(bindparam("names", expanding=True)),
+        {"names": names},
+    ).all()
+    for name, _sql in found:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    return [sql for _name, sql in found]
