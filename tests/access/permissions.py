@@ -188,7 +188,11 @@ TABLE: dict[str, Rule | list[Rule]] = {
     ),
     "review_api.publish": Roles("staff", at=REVIEW),
     "review_api.get_results": [Public(at=RESULTS), Hidden(at=REVIEW)],
-    "review_api.export": [Public(at=RESULTS), Hidden(at=REVIEW)],
+    "review_api.export": [
+        Public(at=RESULTS),
+        Public(at=RESULTS, query={"format": "csv"}),
+        Hidden(at=REVIEW),
+    ],
     # --- moderation ----------------------------------------------------------------------------
     "moderation.queue": Roles("moderator"),
     "moderation.log": Roles("moderator", "staff"),
@@ -232,7 +236,7 @@ TABLE: dict[str, Rule | list[Rule]] = {
     "voting_api.update_poll": Roles("staff", at=DRAFT_POLL, body={"title": "Новый заголовок"}),
     "voting_api.vote": Verified(at=OPEN_POLL, body={"answers": []}),
     "voting_api.results": Public(),
-    "voting_api.export": Public(),
+    "voting_api.export": [Public(), Public(query={"format": "csv"})],
     "voting_api.list_ballots": Public(),
     "voting_api.receipt_proof": Public(),
     "voting_api.decision": Roles("staff", body={"text": "Решено открыть офис."}),
