@@ -153,14 +153,13 @@ def _guard_csrf() -> None:
     """One CSRF rule for the whole app.
 
     Pages: every unsafe request carries the form's token. API: a bearer token needs none;
-    a caller signed in by the session cookie (the site's own scripts) sends X-CSRFToken.
+    a caller signed in by the session cookie (the site's own scripts) sends X-CSRFToken,
+    with or without an Authorization header: the session, not the header, decides who acts.
     """
     if request.method not in UNSAFE_METHODS or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    if request.path.startswith(API_PREFIX + "/"):
-        has_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-        if has_bearer or "_user_id" not in session:
-            return
+    if request.path.startswith(API_PREFIX + "/") and "_user_id" not in session:
+        return
     csrf.protect()
 
 

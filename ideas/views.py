@@ -15,7 +15,7 @@ from app.auth.forms import ActionForm
 from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user
 from app.auth.views import attach_errors
-from app.errors import DomainError
+from app.errors import DomainError, Forbidden
 from app.extensions import db
 from ideas import services
 from ideas.forms import CommentForm, FlagForm, IdeaForm, ProjectForm
@@ -214,7 +214,9 @@ def new_idea(project_id: int) -> Response | tuple[str, int] | str:
 def edit_idea(idea_id: int) -> Response | tuple[str, int] | str:
     actor = require_user()
     item = services.get_idea(idea_id, actor)
-    if actor.id != item.author_id or item.status is not IdeaStatus.PENDING:
+    if actor.id != item.author_id:
+        raise Forbidden(_("Изменять идею может только её автор."))
+    if item.status is not IdeaStatus.PENDING:
         raise services.WrongStatus(_("Идею можно изменить, только пока она на модерации."))
     form = IdeaForm()
     form.section.choices = [(s.id, s.title) for s in item.project.sections]

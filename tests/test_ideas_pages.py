@@ -95,7 +95,7 @@ def test_authors_edit_pending_ideas_on_the_page(pages):
     db.session.expire_all()
     assert db.session.get(Idea, idea.id).title == "Новое название идеи"
     other = IdeaFactory(project=project)
-    assert pages.get(f"/ideas/{other.id}/edit").status_code == 409
+    assert pages.get(f"/ideas/{other.id}/edit").status_code == 403  # not the author
 
 
 def test_idea_list_page_filters_and_pages(pages):

@@ -40,3 +40,23 @@ def test_docs_page_serves_local_swagger_ui(client):
     asset = client.get("/api/docs/static/js/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+def test_each_documented_body_has_the_fields_its_route_reads(client):
+    """flask-openapi3 names component schemas after the model class, so two models of the
+    same name (a poll's decision, a moderation decision) would be documented as one."""
+    doc = client.get("/api/v1/openapi.json").json
+    schemas = doc["components"]["schemas"]
+    decision = doc["paths"]["/api/v1/moderation/decisions"]["post"]["requestBody"]
+    name = decision["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"target_type", "target_id", "action"} <= set(schemas[name]["properties"])
+    poll = doc["paths"]["/api/v1/polls/{poll_id}/decision"]["post"]["requestBody"]
+    name = poll["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schemas[name]["properties"]) == {"text"}
+    for path, field in (
+        ("/api/v1/polls/{poll_id}/results", "turnout"),
+        ("/api/v1/projects/{project_id}/results", "participation"),
+    ):
+        ok = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        name = ok["schema"]["$ref"].rsplit("/", 1)[1]
+        assert field in schemas[name]["properties"], path

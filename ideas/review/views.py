@@ -160,10 +160,10 @@ def conflict(idea_id: int) -> Response:
 
 @bp.route("/projects/<int:project_id>/shortlist", methods=["GET", "POST"])
 def shortlist_page(project_id: int) -> Response | str:
-    user = require_user(*REVIEWERS)
+    user = require_user(*REVIEWERS) if request.method == "GET" else require_user(Role.STAFF)
     project = get_project(project_id)
     form = SelectionForm()
-    if user.has_role(Role.STAFF) and form.validate_on_submit():
+    if form.validate_on_submit():
         chosen = [int(v) for v in request.form.getlist("idea_ids") if v.isdigit()]
         try:
             picked = selection.select_ideas(user, project, chosen)
