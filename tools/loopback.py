@@ -164,11 +164,14 @@ def start_gunicorn(
     port: int | None = None,
     timeout: int = 30,
     log_path: Path | None = None,
+    keepalive: int | None = None,
 ) -> Gunicorn:
     """Serve the app with gunicorn and wait until /healthz answers.
 
     The environment gets a fixed SECRET_KEY, rate limits off and no REDIS_URL unless `env`
-    says otherwise (a value of None removes a variable).
+    says otherwise (a value of None removes a variable). `keepalive` (seconds an idle
+    connection stays open; gunicorn's default is 2) lets a load test stand in for a proxy
+    that keeps connections to clients open longer than they stay idle.
     """
     port = port or free_port()
     environment = {
@@ -199,6 +202,7 @@ def start_gunicorn(
             str(threads),
             "--timeout",
             str(timeout),
+            *(["--keep-alive", str(keepalive)] if keepalive is not None else []),
             "--bind",
             f"127.0.0.1:{port}",
             "--config",
