@@ -34,8 +34,8 @@ WORKERS, THREADS = 4, 4
 # in front would. With gunicorn's 2 s a request on a connection idle for longer races the
 # server closing it and fails with «connection closed» (see the report of issue #8).
 KEEPALIVE = 75
-STAFF_EMAIL = "staff@load-grazhdanin.ru"
 STAFF_PASSWORD = "load-staff-pass-2026"
+POLL_STAFF = "poll-staff@load-grazhdanin.ru"
 # The poll is for the central and south-eastern okrugs; of the six districts residents are
 # spread over (tools/loopback.py), Teplyy Stan (south-west) is outside: one in six.
 AUDIENCE = {"okrugs": ["cao", "yuvao"]}
@@ -83,19 +83,21 @@ def app_for(url: str):  # type: ignore[no-untyped-def]
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
 
 
-def add_staff() -> Any:
+def add_staff(email: str) -> Any:
     from app.auth.models import Role
     from app.auth.services import register_user
 
-    return register_user(STAFF_EMAIL, STAFF_PASSWORD, "Сотрудник", "arbat", roles=(Role.STAFF,))
+    return register_user(email, STAFF_PASSWORD, "Сотрудник", "arbat", roles=(Role.STAFF,))
 
 
-def seed_residents(url: str, count: int, sign_in_share: float) -> list[dict[str, Any]]:
+def seed_residents(url: str, count: int, sign_in_share: float, prefix: str) -> list[dict[str, Any]]:
     """Verified residents, most with a bearer token; in a shuffled order of arrival."""
     import psycopg
 
     signing_in = int(count * sign_in_share)
-    tokens, first = loopback.add_verified_residents(plain(url), count, count - signing_in)
+    tokens, first = loopback.add_verified_residents(
+        plain(url), count, count - signing_in, email_prefix=prefix
+    )
     with psycopg.connect(plain(url)) as conn:
         rows = conn.execute(
             "SELECT id, email, district_code FROM users WHERE id >= %s ORDER BY id", (first,)
@@ -146,27 +148,71 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
-def serve(url: str) -> loopback.Gunicorn:
-    return loopback.start_gunicorn(url, workers=WORKERS, threads=THREADS, keepalive=KEEPALIVE)
+@dataclass
+class Served:
+    """gunicorn serving the module's database, with its log."""
+
+    url: str
+    server: loopback.Gunicorn
+    log: Path
+    start_s: float
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def log_problems(self, since: int) -> dict[str, int]:
+        """Tracebacks and worker timeouts gunicorn logged after byte `since`."""
+        with self.log.open("rb") as handle:
+            handle.seek(since)
+            text = handle.read().decode("utf-8", "replace")
+        return {"tracebacks": text.count("Traceback"), "worker_timeouts": text.count("TIMEOUT")}
 
 
-def drive(server: loopback.Gunicorn, scenario: str, load: Load, plan: dict, workdir: Path):  # type: ignore[no-untyped-def]
-    """Run the scenario; returns the run and the CPU seconds gunicorn's workers spent on it."""
-    workers = server.worker_pids()
-    before = cpu_seconds(workers)
+@pytest.fixture(scope="module")
+def served(
+    module_loopback_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """One gunicorn for the module's tests: starting one takes long on a busy machine."""
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    started = time.monotonic()
+    server = loopback.start_gunicorn(
+        module_loopback_database,
+        workers=WORKERS,
+        threads=THREADS,
+        keepalive=KEEPALIVE,
+        log_path=log,
+        ready_seconds=180,
+    )
+    try:
+        yield Served(module_loopback_database, server, log, round(time.monotonic() - started, 1))
+    finally:
+        server.stop()
+
+
+@dataclass
+class Driven:
+    run: LocustRun
+    server_cpu: float  # CPU seconds gunicorn's workers spent during the run
+    log_problems: dict[str, int]
+
+
+def drive(served: Served, scenario: str, load: Load, plan: dict, workdir: Path) -> Driven:
+    workers = served.server.worker_pids()
+    before, log_at = cpu_seconds(workers), served.log_size()
     run = run_locust(
         scenario,
-        server.base_url,
+        served.server.base_url,
         users=load.users,
         spawn_rate=load.spawn_rate,
         run_time=load.run_time,
         plan=plan,
         workdir=workdir,
     )
-    return run, cpu_seconds(workers) - before
+    return Driven(run, cpu_seconds(workers) - before, served.log_problems(log_at))
 
 
-def figures_of(run: LocustRun, load: Load, server_cpu: float) -> dict[str, Any]:
+def figures_of(driven: Driven, load: Load) -> dict[str, Any]:
+    run, server_cpu = driven.run, driven.server_cpu
     total = run.total
     return {
         "users": load.users,
@@ -192,11 +238,14 @@ def figures_of(run: LocustRun, load: Load, server_cpu: float) -> dict[str, Any]:
         "endpoints": run.endpoints,
         "failures_by_kind": run.failures,
         "statuses": run.outcome["statuses"],
+        "gunicorn_log": driven.log_problems,
     }
 
 
-def assert_no_unexpected_failures(run: LocustRun) -> None:
+def assert_no_unexpected_failures(driven: Driven) -> None:
+    run = driven.run
     assert run.server_errors() == 0, run.failures
+    assert driven.log_problems == {"tracebacks": 0, "worker_timeouts": 0}
     assert run.total["requests"] > 0
     assert run.total["failures"] <= MAX_FAILURE_RATE * run.total["requests"], run.failures
 
@@ -229,7 +278,7 @@ def seed_poll(url: str) -> tuple[int, set[str]]:
     app = app_for(url)
     with app.app_context():
         poll = create_poll(
-            add_staff(),
+            add_staff(POLL_STAFF),
             title="Флагманский офис: где и с какими услугами",
             questions=POLL_QUESTIONS,
             audience=AUDIENCE,
@@ -244,15 +293,15 @@ def seed_poll(url: str) -> tuple[int, set[str]]:
 
 
 def test_poll_launch_keeps_one_ballot_per_accepted_vote(
-    loopback_database: str, full_scale: bool, tmp_path: Path, record_figures: Any
+    served: Served, full_scale: bool, tmp_path: Path, record_figures: Any
 ) -> None:
-    load = POLL_LOAD[full_scale]
+    load, url, base = POLL_LOAD[full_scale], served.url, served.server.base_url
     load_average = os.getloadavg()
     sign_in_share = 0.05
     phases: dict[str, float] = {}
     with timed(phases, "seed"):
-        poll_id, districts = seed_poll(loopback_database)
-        residents = seed_residents(loopback_database, load.residents, sign_in_share)
+        poll_id, districts = seed_poll(url)
+        residents = seed_residents(url, load.residents, sign_in_share, "voter")
     for resident in residents:
         resident["in_audience"] = resident.pop("district") in districts
     plan = {
@@ -265,24 +314,17 @@ def test_poll_launch_keeps_one_ballot_per_accepted_vote(
         "again_share": 0.1,
         "results_share": 0.2,
     }
-    with timed(phases, "start_gunicorn"):
-        server = serve(loopback_database)
-    try:
-        with timed(phases, "locust"):
-            run, server_cpu = drive(server, "poll_launch", load, plan, tmp_path)
-        staff = http(
-            server.base_url,
-            "POST",
-            "/api/v1/auth/token",
-            {"email": STAFF_EMAIL, "password": STAFF_PASSWORD},
-        )["token"]
-        http(server.base_url, "PATCH", f"/api/v1/polls/{poll_id}", {"status": "closed"}, staff)
-        results = http(server.base_url, "GET", f"/api/v1/polls/{poll_id}/results")
-    finally:
-        server.stop()
+    with timed(phases, "locust"):
+        driven = drive(served, "poll_launch", load, plan, tmp_path)
+    run = driven.run
+    staff = http(
+        base, "POST", "/api/v1/auth/token", {"email": POLL_STAFF, "password": STAFF_PASSWORD}
+    )["token"]
+    http(base, "PATCH", f"/api/v1/polls/{poll_id}", {"status": "closed"}, staff)
+    results = http(base, "GET", f"/api/v1/polls/{poll_id}/results")
     accepted = run.outcome.get("accepted", [])
     with timed(phases, "check"):
-        checks = poll_consistency(plain(loopback_database), poll_id, accepted, results)
+        checks = poll_consistency(plain(url), poll_id, accepted, results)
     pairs = [tuple(p) for p in run.outcome.get("double_click_pairs", [])]
     checks["double_clicks"] = len(pairs)
     checks["double_clicks_not_one_ballot"] = sum(1 for p in pairs if p != (201, 409))
@@ -293,8 +335,9 @@ def test_poll_launch_keeps_one_ballot_per_accepted_vote(
     record_figures(
         "load_poll_launch",
         {
-            **figures_of(run, load, server_cpu),
+            **figures_of(driven, load),
             "load_average_at_start": [round(x, 2) for x in load_average],
+            "gunicorn_start_s": served.start_s,
             "sign_in_share": sign_in_share,
             "argon2id_verify_cpu_ms": sign_in_cost_ms(),
             "plan": {k: v for k, v in plan.items() if k != "residents"},
@@ -302,7 +345,7 @@ def test_poll_launch_keeps_one_ballot_per_accepted_vote(
             "consistency": checks,
         },
     )
-    assert_no_unexpected_failures(run)
+    assert_no_unexpected_failures(driven)
     assert checks["accepted_201"] > 0
     assert (
         checks["accepted_201"]
@@ -365,7 +408,7 @@ def seed_project(url: str, published: int) -> tuple[int, list[int]]:
     app = app_for(url)
     with app.app_context():
         project = create_project(
-            add_staff(),
+            add_staff("project-staff@load-grazhdanin.ru"),
             title="Мой офис госуслуг: идеи жителей",
             description="Как сделать офисы удобнее.",
             sections=SECTIONS,
@@ -386,14 +429,14 @@ def seed_project(url: str, published: int) -> tuple[int, list[int]]:
 
 
 def test_idea_peak_keeps_every_accepted_idea_support_and_comment(
-    loopback_database: str, full_scale: bool, tmp_path: Path, record_figures: Any
+    served: Served, full_scale: bool, tmp_path: Path, record_figures: Any
 ) -> None:
-    load = IDEA_LOAD[full_scale]
+    load, url = IDEA_LOAD[full_scale], served.url
     load_average = os.getloadavg()
     phases: dict[str, float] = {}
     with timed(phases, "seed"):
-        project_id, sections = seed_project(loopback_database, published=300)
-        residents = seed_residents(loopback_database, load.residents, sign_in_share=0)
+        project_id, sections = seed_project(url, published=300)
+        residents = seed_residents(url, load.residents, 0, "writer")
     for resident in residents:
         resident.pop("district")
     plan = {
@@ -412,30 +455,27 @@ def test_idea_peak_keeps_every_accepted_idea_support_and_comment(
         "again_share": 0.05,
         "withdraw_share": 0.05,
     }
-    with timed(phases, "start_gunicorn"):
-        server = serve(loopback_database)
-    try:
-        with timed(phases, "locust"):
-            run, server_cpu = drive(server, "idea_peak", load, plan, tmp_path)
-        counts = http(server.base_url, "GET", f"/api/v1/projects/{project_id}")["counts"]
-    finally:
-        server.stop()
+    with timed(phases, "locust"):
+        driven = drive(served, "idea_peak", load, plan, tmp_path)
+    run = driven.run
+    counts = http(served.server.base_url, "GET", f"/api/v1/projects/{project_id}")["counts"]
     with timed(phases, "check"):
-        checks = ideas_consistency(plain(loopback_database), project_id, run.outcome, counts)
+        checks = ideas_consistency(plain(url), project_id, run.outcome, counts)
     checks["ideas_201"] = run.accepted("POST /projects/[id]/ideas", 201)
     checks["supports_201"] = run.accepted("POST /ideas/[id]/support", 201)
     checks["comments_201"] = run.accepted("POST /ideas/[id]/comments", 201)
     record_figures(
         "load_idea_peak",
         {
-            **figures_of(run, load, server_cpu),
+            **figures_of(driven, load),
             "load_average_at_start": [round(x, 2) for x in load_average],
+            "gunicorn_start_s": served.start_s,
             "plan": {k: v for k, v in plan.items() if k not in ("residents", "ideas")},
             "phases_s": phases,
             "consistency": checks,
         },
     )
-    assert_no_unexpected_failures(run)
+    assert_no_unexpected_failures(driven)
     for name in ("ideas_201", "supports_201", "comments_201"):
         assert checks[name] > 0, (name, checks)
     assert checks["ideas_201"] == checks["accepted_ideas"] == checks["ideas"], checks
