@@ -52,10 +52,18 @@ def _orphans(conn: psycopg.Connection, queries: dict[str, str]) -> dict[str, int
 
 
 def poll_consistency(
-    url: str, poll_id: int, accepted: list[list[Any]], results: dict[str, Any]
+    url: str,
+    poll_id: int,
+    accepted: list[list[Any]],
+    unanswered: list[int],
+    results: dict[str, Any],
 ) -> dict[str, Any]:
     """Ballots, participations, choices, points and the published tally of one poll, against
-    the (user id, receipt) pairs the clients got back with a 201."""
+    the (user id, receipt) pairs the clients got back with a 201.
+
+    A vote whose client got no answer (a timeout) may or may not have been counted: such
+    voters may have a ballot, no one else without a 201 may.
+    """
     receipts = {receipt for _user, receipt in accepted}
     voters = Counter(user for user, _receipt in accepted)
     with psycopg.connect(url) as conn:
@@ -131,7 +139,11 @@ def poll_consistency(
                 hashlib.sha256(r.encode()).hexdigest() not in stored_hashes for r in receipts
             ),
             "voters_accepted_twice": sum(1 for n in voters.values() if n > 1),
-            "participants_equal_accepted_voters": set(participants) == set(voters),
+            "accepted_voters_without_ballot": len(set(voters) - set(participants)),
+            "ballots_of_voters_never_answered": len(set(participants) - set(voters)),
+            "ballots_of_voters_refused_or_absent": len(
+                set(participants) - set(voters) - set(unanswered)
+            ),
             "ballots_without_choices": sum(1 for b in ballots if b[0] not in choices),
             "content_differs_from_choices": content_mismatch,
             "results_ballots": results["ballots"],

@@ -106,6 +106,8 @@ class Resident(FastHttpUser):
             if loadkit.expect(response, 201):
                 loadkit.record("accepted", [user_id, response.json()["receipt"]])
                 return True
+            if response.status_code == 0:  # no answer: the ballot may or may not be in
+                loadkit.record("unanswered", user_id)
         return False
 
     def double_click(
@@ -126,6 +128,9 @@ class Resident(FastHttpUser):
                 if response.status_code == 201:
                     response.success()
                     loadkit.record("accepted", [user_id, response.json()["receipt"]])
+                elif response.status_code == 0:
+                    response.failure("unanswered")
+                    loadkit.record("unanswered", user_id)
                 else:
                     loadkit.expect(response, 409, "already_voted")
 
