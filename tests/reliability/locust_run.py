@@ -59,12 +59,14 @@ def run_locust(
     run_time: int,
     plan: dict[str, Any],
     workdir: Path,
-    stop_timeout: int = 60,
+    stop_timeout: int = 120,
 ) -> LocustRun:
     """Run `tests/reliability/locust/<scenario>.py` against `host` for `run_time` seconds.
 
-    Users still in a visit when the time is up finish it (up to `stop_timeout` seconds), so
-    that every write the server accepted was also seen by a client.
+    Users still in a visit when the time is up end it without further writes (loadkit's
+    `time_is_up`) and get the answers to requests already sent, within the clients' 60 s
+    network timeout: well inside `stop_timeout`, after which locust kills what still runs.
+    So every write the server stored was answered to a client or counted as unanswered.
     """
     plan_path = workdir / f"{scenario}_plan.json"
     outcome_path = workdir / f"{scenario}_outcome.json"

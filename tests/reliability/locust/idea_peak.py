@@ -42,6 +42,8 @@ class Resident(FastHttpUser):
             query = random.choice(plan["queries"])
             self.read(f"{project}/ideas?q={quote(query)}", headers, "GET ideas ?q=")
         gevent.sleep(random.uniform(*plan["reading"]))
+        if loadkit.time_is_up():
+            return
         if random.random() < plan["write_share"]:
             self.write(project, headers, resident["id"], plan)
         if listed and random.random() < plan["support_share"]:
@@ -64,6 +66,8 @@ class Resident(FastHttpUser):
             name="GET ideas/similar",
         )
         gevent.sleep(random.uniform(*plan["writing"]))
+        if loadkit.time_is_up():
+            return
         section = random.choice(plan["section_ids"])
         with self.client.post(
             f"{project}/ideas",
@@ -78,13 +82,15 @@ class Resident(FastHttpUser):
 
     def support(self, idea_id: int, headers: dict[str, str], user_id: int, plan: dict) -> None:
         path = f"/api/v1/ideas/{idea_id}/support"
+        if loadkit.time_is_up():
+            return
         with self.client.post(
             path, headers=headers, name="POST /ideas/[id]/support", catch_response=True
         ) as response:
             if not loadkit.expect(response, 201):
                 return
         loadkit.record("supports", [idea_id, user_id])
-        if random.random() < plan["again_share"]:
+        if random.random() < plan["again_share"] and not loadkit.time_is_up():
             with self.client.post(
                 path,
                 headers=headers,
@@ -92,7 +98,7 @@ class Resident(FastHttpUser):
                 catch_response=True,
             ) as response:
                 loadkit.expect(response, 409, "already_supported")
-        if random.random() < plan["withdraw_share"]:
+        if random.random() < plan["withdraw_share"] and not loadkit.time_is_up():
             with self.client.delete(
                 path, headers=headers, name="DELETE /ideas/[id]/support", catch_response=True
             ) as response:
@@ -105,6 +111,8 @@ class Resident(FastHttpUser):
         body = random.choice(
             ["Поддерживаю, очень нужно!", "У нас во дворе то же самое.", "Хорошая идея, спасибо."]
         )
+        if loadkit.time_is_up():
+            return
         with self.client.post(
             f"/api/v1/ideas/{idea_id}/comments",
             json={"body": body},

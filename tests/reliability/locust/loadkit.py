@@ -20,6 +20,7 @@ from locust import events
 
 _statuses: dict[str, Counter[int]] = defaultdict(Counter)
 _records: dict[str, list[Any]] = defaultdict(list)
+_run = {"stopping": False}
 
 
 @cache
@@ -70,6 +71,21 @@ def expect(response: Any, status: int, code: str | None = None) -> bool:
 def record(kind: str, value: Any) -> None:
     """Keep something the client saw (a receipt, an accepted idea) for the consistency check."""
     _records[kind].append(value)
+
+
+def time_is_up() -> bool:
+    """True once the run is stopping: a visit then sends no further write.
+
+    Locust lets visits in progress finish, but kills those still going after the stop
+    timeout; a write cut off that way could be stored without any client knowing. Writes
+    already sent end within the clients' network timeout, well inside the stop timeout.
+    """
+    return _run["stopping"]
+
+
+@events.test_stopping.add_listener
+def _note_stopping(**_kwargs: Any) -> None:
+    _run["stopping"] = True
 
 
 @events.request.add_listener

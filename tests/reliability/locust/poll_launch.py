@@ -42,6 +42,8 @@ class Resident(FastHttpUser):
         if poll is None:
             return
         gevent.sleep(random.uniform(*plan["reading"]))
+        if loadkit.time_is_up():
+            return
         body = {"answers": choose(poll)}
         path = f"/api/v1/polls/{plan['poll_id']}/votes"
         if not resident["in_audience"]:
@@ -60,6 +62,8 @@ class Resident(FastHttpUser):
             accepted = self.vote(path, body, headers, resident["id"], VOTES)
         if accepted and random.random() < plan["again_share"]:
             gevent.sleep(random.uniform(0.5, 2.0))
+            if loadkit.time_is_up():
+                return
             with self.client.post(
                 path,
                 json=body,
