@@ -164,11 +164,16 @@ def start_gunicorn(
     port: int | None = None,
     timeout: int = 30,
     log_path: Path | None = None,
+    keepalive: int | None = None,
+    ready_seconds: float = 60,
 ) -> Gunicorn:
     """Serve the app with gunicorn and wait until /healthz answers.
 
     The environment gets a fixed SECRET_KEY, rate limits off and no REDIS_URL unless `env`
-    says otherwise (a value of None removes a variable).
+    says otherwise (a value of None removes a variable). `keepalive` (seconds an idle
+    connection stays open; gunicorn's default is 2) lets a load test stand in for a proxy
+    that keeps connections to clients open longer than they stay idle. A busy machine may
+    need more than the default `ready_seconds` to import the app in every worker.
     """
     port = port or free_port()
     environment = {
@@ -199,6 +204,7 @@ def start_gunicorn(
             str(threads),
             "--timeout",
             str(timeout),
+            *(["--keep-alive", str(keepalive)] if keepalive is not None else []),
             "--bind",
             f"127.0.0.1:{port}",
             "--config",
@@ -216,7 +222,7 @@ def start_gunicorn(
     if log_path:
         output.close()  # the child holds its own copy of the descriptor
     server = Gunicorn(process, port)
-    if not wait_for_http(f"{server.base_url}/healthz", seconds=60):
+    if not wait_for_http(f"{server.base_url}/healthz", seconds=ready_seconds):
         server.stop()
         raise RuntimeError("gunicorn did not start")
     return server

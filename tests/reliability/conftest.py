@@ -77,3 +77,19 @@ def private_redis() -> Iterator[loopback.PrivateRedis]:
         pytest.skip(f"cannot run a private Redis: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_loopback_database() -> Iterator[str]:
+    """Like `loopback_database`, but one for all the tests of a module: they can share one
+    server (gunicorn takes long to start on a busy machine) and each seed its own rows."""
+    try:
+        url = loopback.create_database(ADMIN_URL, prefix="reliability")
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    loopback.migrate(sqlalchemy_url)
+    yield sqlalchemy_url
+    loopback.drop_database(ADMIN_URL, url)
