@@ -81,7 +81,7 @@ def api_blueprint(name: str, import_name: str, tag: str, description: str) -> AP
         import_name,
         url_prefix=API_PREFIX,
         abp_tags=[Tag(name=tag, description=description)],
-        abp_responses=problems(400, 415, 422, 429),
+        abp_responses=problems(400, 413, 415, 422, 429),
     )
 
 

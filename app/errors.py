@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+_STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
 
 TITLES: dict[int, Any] = {
     400: _l("Неверный запрос"),
@@ -103,7 +104,8 @@ def problem(
     if errors:
         body["errors"] = errors
     if extra:
-        body.update(extra)
+        # Extension members never replace the standard ones (RFC 9457, section 3.2).
+        body.update({key: value for key, value in extra.items() if key not in _STANDARD_MEMBERS})
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE
