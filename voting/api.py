@@ -17,18 +17,18 @@ from voting.models import PollStatus
 from voting.results import get_results, results_csv
 from voting.schemas import (
     BallotsOut,
-    DecisionIn,
     ExportQuery,
+    PollDecisionIn,
     PollIn,
     PollListQuery,
     PollOut,
     PollPageOut,
     PollPatch,
     PollPath,
+    PollResultsOut,
     ProofOut,
     ReceiptOut,
     ReceiptPath,
-    ResultsOut,
     VoteIn,
     content_fields,
 )
@@ -130,7 +130,7 @@ def _visible_results(poll_id: int) -> dict:  # type: ignore[type-arg]
     return results
 
 
-@api.get("/polls/<int:poll_id>/results", responses={200: ResultsOut, **problems(403, 404)})
+@api.get("/polls/<int:poll_id>/results", responses={200: PollResultsOut, **problems(403, 404)})
 def results(path: PollPath) -> Response:
     """Votes and share per option, turnout, okrugs and hours; once closed, the ledger root."""
     return json_response(_visible_results(path.poll_id))
@@ -178,7 +178,7 @@ def receipt_proof(path: ReceiptPath) -> Response:
     responses={200: PollOut, **problems(401, 403, 404, 409)},
     security=BEARER_SECURITY,
 )
-def decision(path: PollPath, body: DecisionIn) -> Response:
+def decision(path: PollPath, body: PollDecisionIn) -> Response:
     """Publish the decision taken on a closed poll; those who voted are notified."""
     require_user(Role.STAFF)
     poll = _load(path.poll_id)

@@ -117,7 +117,7 @@ class QuestionOut(BaseModel):
     options: list[OptionOut]
 
 
-class DecisionOut(BaseModel):
+class PollDecisionOut(BaseModel):
     text: str
     published_at: datetime
 
@@ -137,7 +137,7 @@ class PollOut(BaseModel):
     questions: list[QuestionOut]
     ledger_root: str | None
     ledger_size: int | None
-    decision: DecisionOut | None
+    decision: PollDecisionOut | None
     follow_up_of: int | None
 
     @classmethod
@@ -180,7 +180,7 @@ class PollOut(BaseModel):
             ],
             ledger_root=poll.ledger_root if poll.status is PollStatus.CLOSED else None,
             ledger_size=poll.ledger_size if poll.status is PollStatus.CLOSED else None,
-            decision=DecisionOut(text=poll.decision_text, published_at=poll.decided_at)
+            decision=PollDecisionOut(text=poll.decision_text, published_at=poll.decided_at)
             if poll.decision_text and poll.decided_at
             else None,
             follow_up_of=poll.follow_up_of_id,
@@ -232,7 +232,7 @@ class HourOut(BaseModel):
     ballots: int
 
 
-class ResultsOut(BaseModel):
+class PollResultsOut(BaseModel):
     poll_id: int
     title: str
     status: str
@@ -284,5 +284,5 @@ class ProofOut(BaseModel):
     proof: list[ProofStepOut]
 
 
-class DecisionIn(StrictModel):
+class PollDecisionIn(StrictModel):
     text: str = Field(max_length=10_000)
