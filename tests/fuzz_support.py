@@ -18,7 +18,12 @@ from app import create_app
 from app.auth.models import Role, User
 from app.auth.services import issue_token
 from app.extensions import db
+from ideas.models import ProjectStage
+from ideas.review.results import publish
 from tests.factories import CommentFactory, IdeaFactory, ProjectFactory, UserFactory, make_poll
+from voting.ballots import cast_ballot
+from voting.models import Poll
+from voting.services import close_poll
 
 NAUGHTY: list[str] = json.loads(
     (Path(__file__).parent / "data" / "naughty_strings.json").read_text("utf-8")
@@ -55,23 +60,38 @@ class Seeded:
 
 
 def seed() -> Seeded:
-    """An admin with a token, a resident, a project with ideas and comments, an open poll."""
+    """An admin with a token, a resident; a project taking ideas and one with published
+    results, ideas and comments; an open poll and a closed one with a ballot."""
     admin = UserFactory(roles=[Role.ADMIN], display_name="Администратор")
     resident = UserFactory()
     project = ProjectFactory()
-    ideas = [IdeaFactory(project=project, section=section) for section in project.sections]
+    finished = ProjectFactory(stage=ProjectStage.RATING)
+    ideas = [
+        IdeaFactory(project=each, section=section)
+        for each in (project, finished)
+        for section in each.sections
+    ]
     comments = [CommentFactory(idea=idea) for idea in ideas]
+    publish(admin, finished)
     poll = make_poll(staff=admin)
+    closed = make_poll(staff=admin)
+    receipt = cast_ballot(resident, closed.id, _first_choices(closed))
+    close_poll(closed)
     raw, _token = issue_token(admin, timedelta(hours=1))
     db.session.commit()
     return Seeded(
         token=raw,
         admin=admin,
         ids={
-            "project_id": [project.id],
+            "project_id": [project.id, finished.id],
             "idea_id": [idea.id for idea in ideas],
             "comment_id": [comment.id for comment in comments],
-            "poll_id": [poll.id],
+            "poll_id": [poll.id, closed.id],
             "user_id": [resident.id],
+            "receipt": [receipt],
         },
     )
+
+
+def _first_choices(poll: Poll) -> list[dict[str, Any]]:
+    return [{"question_id": q.id, "option_ids": [q.options[0].id]} for q in poll.questions]
