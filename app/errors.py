@@ -191,7 +191,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        detail = exc.description if status not in (404, 500) else None
+        # Werkzeug's descriptions are English; 404, 413 and 500 read better as the title alone.
+        detail = exc.description if status not in (404, 413, 500) else None
         if is_api_request():
             response = problem(status, detail, code=exc.name.lower().replace(" ", "_"))
             if exc.response is not None and "Retry-After" in exc.response.headers:
