@@ -443,3 +443,33 @@ def test_naughty_strings_figures(record_figures):
         },
     )
     assert TOTALS["fields"] == len(CASES)
+
+
+def _query_text_parameters() -> list[tuple[str, str]]:
+    """(path, name) of every free-text query parameter of a GET: search `q`, `text`, …"""
+    found = []
+    for method, path, op in operations():
+        for parameter in op.get("parameters", []):
+            schema = _schema(parameter.get("schema", {}))
+            kinds = [schema, *schema.get("anyOf", [])]
+            free = any(k.get("type") == "string" and not {"enum", "format"} & set(k) for k in kinds)
+            if method == "GET" and parameter["in"] == "query" and free:
+                found.append((path, parameter["name"]))
+    return found
+
+
+def test_naughty_strings_in_query_parameters(app):
+    seeded = seed()
+    client = app.test_client()
+    parameters = _query_text_parameters()
+    assert ("/api/v1/projects/{project_id}/ideas", "q") in parameters
+    for number, (path, name) in enumerate(parameters):
+        url = path
+        for key, ids in seeded.ids.items():
+            url = url.replace("{" + key + "}", str(ids[0]))
+        for text in NAUGHTY[number % (STEP // 4 or 1) :: STEP // 4 or 1]:
+            response = client.get(url, query_string={name: text}, headers=seeded.headers)
+            what = (path, name, text, response.status_code)
+            assert response.status_code < 500, what
+            if response.status_code >= 400:
+                assert response.mimetype == PROBLEM_MIMETYPE, what
