@@ -81,7 +81,7 @@ def api_blueprint(name: str, import_name: str, tag: str, description: str) -> AP
         import_name,
         url_prefix=API_PREFIX,
         abp_tags=[Tag(name=tag, description=description)],
-        abp_responses=problems(400, 415, 422, 429),
+        abp_responses=problems(400, 413, 415, 422, 429),
     )
 
 
@@ -149,6 +149,33 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser reads them."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice means whatever each parser decides: refuse it instead."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    """Escaped lone surrogates (\\ud800) parse to text that UTF-8 cannot store or send."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def _guard_csrf() -> None:
     """One CSRF rule for the whole app.
 
@@ -177,7 +204,9 @@ def _check_api_body() -> Response | None:
             code="unsupported_media_type",
         )
     try:
-        parsed = json.loads(raw)
+        parsed = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        if b"\\u" in raw:  # only a \u escape can spell a lone surrogate in valid UTF-8
+            _refuse_lone_surrogates(parsed)
     except (ValueError, RecursionError):
         return problem(400, _("Тело запроса не является корректным JSON."), code="malformed_json")
     if _depth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:

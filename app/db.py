@@ -16,6 +16,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Ids are 32-bit integers in PostgreSQL; larger ones match nothing (and overflow SQLite's 64 bits).
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC: the only clock models and services use."""

@@ -23,6 +23,7 @@ from app.i18n import SUPPORTED
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+_STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
 
 TITLES: dict[int, Any] = {
     400: _l("Неверный запрос"),
@@ -114,7 +115,8 @@ def problem(
     if errors:
         body["errors"] = errors
     if extra:
-        body.update(extra)
+        # Extension members never replace the standard ones (RFC 9457, section 3.2).
+        body.update({key: value for key, value in extra.items() if key not in _STANDARD_MEMBERS})
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE
@@ -237,7 +239,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        detail = exc.description if status not in (404, 500) else None
+        # Werkzeug's descriptions are English; 404, 413 and 500 read better as the title alone.
+        detail = exc.description if status not in (404, 413, 500) else None
         if is_api_request():
             response = problem(status, detail, code=exc.name.lower().replace(" ", "_"))
             if exc.response is not None and "Retry-After" in exc.response.headers:

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.exceptions import NotFound
 
 from app.api import SECURITY_SCHEMES, init_api
 from app.config import Config, engine_options
+from app.db import MAX_ID
 from app.errors import register_error_handlers, validation_problem
 from app.extensions import bootstrap, csrf, db, limiter, migrate, talisman
 from app.i18n import init_i18n
@@ -54,7 +56,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
     _register_blueprints(app)
     _register_commands(app)
     register_error_handlers(app)
+    app.url_value_preprocessor(_refuse_ids_out_of_range)
     return app
+
+
+def _refuse_ids_out_of_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An id in the URL beyond what the database stores names nothing: 404 on every route."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFound()
 
 
 def _configure_logging(app: OpenAPI) -> None:

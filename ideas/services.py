@@ -20,7 +20,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import MAX_ID, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications.services import notify
@@ -74,9 +74,6 @@ PUBLIC_STATUSES = frozenset({IdeaStatus.PUBLISHED, IdeaStatus.SELECTED, IdeaStat
 #: What an idea list shows when no status is asked for.
 LISTED_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED)
 SORTS = ("new", "top", "discussed")
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL; larger ones match nothing
 
 
 def _valid_id(value: object) -> bool:

@@ -136,7 +136,10 @@ class NormalFormLemmatizer:
         if len(key) > _MAX_WORD_CHARS or not any(ch.isalpha() for ch in key):
             lemma = fold_yo(key)
         else:
-            lemma = fold_yo(self._morph.parse(key)[0].normal_form)
+            try:
+                lemma = fold_yo(self._morph.parse(key)[0].normal_form)
+            except ValueError:  # pymorphy3 asks unicodedata for the names of letters that have none
+                lemma = fold_yo(key)
             lemma = LEMMA_FIXES.get(lemma, lemma)
         if len(self._cache) >= _MAX_CACHE_WORDS:
             self._cache.clear()

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.api import PageQuery, StrictModel
+from app.db import MAX_ID
 from moderation.models import Decision, ModerationReason
 from moderation.queue import QueueItem
 
@@ -22,7 +23,7 @@ class ReasonOut(BaseModel):
 
 
 class ReasonsQuery(BaseModel):
-    project_id: int | None = Field(None, ge=1)
+    project_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class ReasonsOut(BaseModel):
@@ -31,8 +32,8 @@ class ReasonsOut(BaseModel):
 
 class LogQuery(PageQuery):
     target_type: str | None = Field(None, max_length=20)
-    target_id: int | None = Field(None, ge=1)
-    moderator_id: int | None = Field(None, ge=1)
+    target_id: int | None = Field(None, ge=1, le=MAX_ID)
+    moderator_id: int | None = Field(None, ge=1, le=MAX_ID)
     action: str | None = Field(None, max_length=20)
 
 
@@ -76,7 +77,7 @@ class DecisionPage(BaseModel):
 
 
 class UserPath(BaseModel):
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, le=MAX_ID)
 
 
 class BlockIn(StrictModel):
@@ -105,7 +106,7 @@ class WorkloadOut(BaseModel):
 
 
 class QueueQuery(PageQuery):
-    project_id: int | None = Field(None, ge=1)
+    project_id: int | None = Field(None, ge=1, le=MAX_ID)
     kind: Literal["idea", "comment"] | None = None
 
 
@@ -154,11 +155,11 @@ class QueuePage(BaseModel):
 
 class DecisionIn(StrictModel):
     target_type: Literal["idea", "comment"]
-    target_id: int = Field(ge=1)
+    target_id: int = Field(ge=1, le=MAX_ID)
     action: Literal["approve", "reject", "merge", "hide", "restore"]
     reason: str | None = Field(None, max_length=40)
     note: str | None = Field(None, max_length=2000)
-    merge_into: int | None = Field(None, ge=1)
+    merge_into: int | None = Field(None, ge=1, le=MAX_ID)
     expected_status: str | None = Field(
         None, max_length=20, description="The status you saw; 409 if the item has changed since"
     )

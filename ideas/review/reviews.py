@@ -48,7 +48,7 @@ def _check_may_review(expert: User, idea: Idea) -> None:
         )
     if idea.status not in REVIEWABLE:
         raise Conflict(
-            _("Эта идея не участвует в экспертизе."), extra={"status": idea.status.value}
+            _("Эта идея не участвует в экспертизе."), extra={"idea_status": idea.status.value}
         )
     if get_settings(idea.project).assignments_required:
         assigned = db.session.scalars(

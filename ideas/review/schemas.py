@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.api import StrictModel
+from app.db import MAX_ID
 from ideas.review.models import Criterion, Review
 
 
@@ -88,8 +89,8 @@ class ConflictOut(BaseModel):
 
 
 class AssignmentIO(BaseModel):
-    expert_id: int = Field(ge=1)
-    section_id: int | None = Field(None, ge=1)
+    expert_id: int = Field(ge=1, le=MAX_ID)
+    section_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class AssignmentsIn(StrictModel):

@@ -127,7 +127,7 @@ def set_implementation(
     if idea.status is not IdeaStatus.SELECTED:
         raise Conflict(
             _("Ход реализации ведётся только для отобранных идей."),
-            extra={"status": idea.status.value},
+            extra={"idea_status": idea.status.value},
         )
     errors: dict[str, list[str]] = {}
     try:

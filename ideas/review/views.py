@@ -203,7 +203,7 @@ def publish(project_id: int) -> Response:
 
 
 @bp.route("/ideas/<int:idea_id>/implementation", methods=["GET", "POST"])
-def implementation(idea_id: int) -> Response | str:
+def implementation(idea_id: int) -> Response | tuple[str, int]:
     user = require_user(Role.STAFF)
     idea = get_idea(idea_id)
     record = db.session.get(Implementation, idea.id)
@@ -224,7 +224,10 @@ def implementation(idea_id: int) -> Response | str:
             db.session.commit()
             flash(_("Ход реализации обновлён."), "success")
             return redirect(url_for("review.implementation", idea_id=idea.id))
-    return render_template("review/implementation.html", idea=idea, record=record, form=form)
+    status = 422 if request.method == "POST" else 200  # a refused form says so
+    return render_template(
+        "review/implementation.html", idea=idea, record=record, form=form
+    ), status
 
 
 @bp.get("/projects/<int:project_id>/results")
