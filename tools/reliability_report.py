@@ -37,12 +37,15 @@ ORDER = (
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested dicts become dotted names; lists of plain values stay one cell."""
+    """Nested dicts become dotted names, lists of dicts numbered ones (`faults[1].mode`);
+    lists of plain values stay one cell."""
     if isinstance(value, dict):
         rows: list[tuple[str, Any]] = []
         for key, item in value.items():
             rows.extend(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
         return rows
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return [row for n, item in enumerate(value) for row in flatten(item, f"{prefix}[{n}]")]
     return [(prefix, value)]
 
 
