@@ -29,10 +29,12 @@ ORDER = (
     "fault_worker_killed",
     "fault_gunicorn_worker_killed",
     "schemathesis",
-    "naughty_strings",
-    "naughty_rendering",
     "oversized_json",
+    "json_wrong_shapes",
+    "naughty_strings",
+    "naughty_strings_forms",
     "access",
+    "access_personal_data",
 )
 
 
