@@ -442,22 +442,25 @@ def write_section(text: str) -> None:
     current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else header
     pattern = re.compile(rf"{re.escape(HEADING)}\n.*?(?=\n## |\Z)", re.S)
     if pattern.search(current):
-        current = pattern.sub(text.rstrip("\n"), current)
+        current = pattern.sub(lambda _m: text.rstrip("\n") + "\n", current)
     else:
         current = current.rstrip("\n") + "\n\n" + text
     BENCHMARKS.write_text(current.rstrip("\n") + "\n", encoding="utf-8")
 
 
-ANALYSIS = """The results goal is met. The vote-rate goal is not: a vote through the API
-costs about 7 ms of Python CPU (measured in-process) against well under 1 ms for pgbench's C
-client, and on 2 cores shared with PostgreSQL, wrk and other work, CPU is the limit. Of the
-~12 statements per API vote, the raw run has 6: the rest are the bearer-token lookup with its
-user and roles (3), the pool's pre-ping (1) and `award_points`' check and savepoint (3). The
-vote path already reads the poll once under its share lock, keeps questions per process and
-writes with Core statements (13.5 → 7.4 ms CPU per vote). Getting to a third of raw would need
-the vote written in one round trip (a PostgreSQL data-modifying CTE for participation, ballot,
-choices and points) and a token check without the ORM, or more cores for the web tier: the
-API scales out (no state in the web process), the database's share is the fixed part."""
+ANALYSIS = """The results goal is met. The vote-rate goal is not yet: 8 % of raw on 2026-11-21,
+the ratio above now. An API vote is now two statements — the bearer-token lookup and
+one data-modifying CTE that takes the poll's share lock, checks it is still open as
+this process keeps it, and writes participation, ballot, choices and points — plus
+the pool's ping, BEGIN and COMMIT (it was 12). What is left is Python CPU per
+request, about 3 ms in-process on a quiet machine (Flask and flask-openapi3
+validation, Flask-Login's ORM load of the user, security headers, the receipt and
+JSON), on 2 cores shared with PostgreSQL and wrk; p99 is queueing of 32 connections
+on those cores. PERF_REFERENCE.md puts Flask + SQLAlchemy ORM at 11 % and bare Flask
++ psycopg at 32 % of raw on this machine. Next: the token check without the ORM, and
+the single vote statement in autocommit (no BEGIN/COMMIT round trips); beyond that,
+more web cores — the web tier keeps no state and scales out, the database's share is
+fixed."""
 
 
 def main() -> int:
@@ -549,7 +552,7 @@ with COPY in {load_s:.0f} s, including making and hashing them in Python):
 A live poll shows a tally recounted at most every `VOTING_RESULTS_TTL_SECONDS` (10 s), so
 one request in that window pays the recount above and the rest read the stored tally.
 
-Load average when the run started: {load}. {ANALYSIS}
+Run on {time.strftime("%Y-%m-%d")}; load average when it started: {load}. {ANALYSIS}
 """  # noqa: E501 (a Markdown table)
     print(section)
     if args.write:
