@@ -453,7 +453,7 @@ the ratio above now. An API vote is now two statements — the bearer-token look
 one data-modifying CTE that takes the poll's share lock, checks it is still open as
 this process keeps it, and writes participation, ballot, choices and points — plus
 the pool's ping, BEGIN and COMMIT (it was 12). What is left is Python CPU per
-request, about 3 ms in-process on a quiet machine (Flask and flask-openapi3
+request, about 4 ms in-process on a quiet machine (Flask and flask-openapi3
 validation, Flask-Login's ORM load of the user, security headers, the receipt and
 JSON), on 2 cores shared with PostgreSQL and wrk; p99 is queueing of 32 connections
 on those cores. PERF_REFERENCE.md puts Flask + SQLAlchemy ORM at 11 % and bare Flask
