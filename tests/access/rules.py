@@ -31,6 +31,7 @@ covers (all of the route's by default) and the body of a write.
 
 from __future__ import annotations
 
+import abc
 import enum
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,14 +49,15 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Rule:
+class Rule(abc.ABC):
     at: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     methods: tuple[str, ...] | None = None
     body: Any = None
 
+    @abc.abstractmethod
     def expect(self, role: str) -> Outcome:
-        raise NotImplementedError
+        """What `role` should get from this route."""
 
     def table(self) -> dict[str, Outcome]:
         return {role: self.expect(role) for role in ROLES}
