@@ -83,4 +83,5 @@ def engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         # Several threads (in-process jobs, test servers) share the file; wait instead of failing.
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # No pool_pre_ping: app.pool finds connections the server closed without a round trip.
+    return {"pool_size": 10, "max_overflow": 20}

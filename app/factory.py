@@ -15,6 +15,7 @@ from app.db import MAX_ID
 from app.errors import register_error_handlers, validation_problem
 from app.extensions import bootstrap, csrf, db, limiter, migrate, talisman
 from app.i18n import init_i18n
+from app.pool import drop_connections_closed_by_server
 from app.request_log import configure_logging, init_request_log
 from app.templating import init_templating
 from app.transactions import init_session_teardown
@@ -83,6 +84,8 @@ def _register_extensions(app: OpenAPI) -> None:
     from app.jobs.backends import init_jobs
 
     db.init_app(app)
+    with app.app_context():
+        drop_connections_closed_by_server(db.engine)
     init_session_teardown(app)
     migrate.init_app(
         app,

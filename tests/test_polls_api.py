@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth.models import Role
 from app.auth.services import block_user
@@ -13,6 +13,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.points.services import get_balance
 from tests.factories import UserFactory, make_poll
+from voting import ballots as voting_ballots
 from voting.models import Ballot, BallotChoice, Participation, Poll, PollStatus
 
 
@@ -237,6 +238,25 @@ def test_voting_before_opening_and_after_closing(api):
     late = api.post(f"/polls/{closed.id}/votes", good_ballot(closed))
     assert late.status_code == 409
     assert late.json["reason"] == "closed"
+    assert ballots() == 0
+
+
+def test_poll_closed_between_reading_it_and_storing_the_ballot_refuses_the_vote(api, monkeypatch):
+    poll = make_poll()
+    api.login(UserFactory().email)
+
+    def closing_first(write):
+        def close_then_write(conn, shape, *rows):
+            conn.execute(update(Poll).where(Poll.id == shape.id).values(status=PollStatus.CLOSED))
+            return write(conn, shape, *rows)
+
+        return close_then_write
+
+    for writer in ("_write", "_write_in_one_statement"):
+        monkeypatch.setattr(voting_ballots, writer, closing_first(getattr(voting_ballots, writer)))
+    response = api.post(f"/polls/{poll.id}/votes", good_ballot(poll))
+    assert response.status_code == 409, response.json
+    assert response.json["reason"] == "closed"
     assert ballots() == 0
 
 

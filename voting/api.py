@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user
 from app.errors import Forbidden
 from app.extensions import db
+from app.transactions import one_statement_transactions
 from voting import ballots, drafting, ledger, services
 from voting.models import PollStatus
 from voting.results import get_results, results_csv
@@ -94,6 +95,7 @@ def update_poll(path: PollPath, body: PollPatch) -> Response:
 )
 def vote(path: PollPath, body: VoteIn) -> Response:
     """Cast the one, final ballot of a verified resident of the audience; returns the receipt."""
+    one_statement_transactions()  # on PostgreSQL the ballot is one statement
     voter = require_user(verified=True)
     receipt = ballots.cast_ballot(
         voter,

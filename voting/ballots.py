@@ -238,6 +238,9 @@ class PollShape:
 # poll closed since it was cached is seen there, and the poll is read again.
 _OPEN_POLLS: dict[tuple[str, int], PollShape] = {}
 _OPEN_POLLS_MAX = 512
+# A poll changes state a few times in its life (opened, closed): a vote that keeps seeing it
+# change is asked to try again rather than looping.
+_ATTEMPTS = 3
 
 
 class _Stored(enum.Enum):
@@ -268,7 +271,7 @@ def cast_ballot(
     key = (str(db.engine.url), poll_id)
     cached = _OPEN_POLLS.get(key)
     poll = cached or _read_poll(conn, poll_id, voter)
-    while True:
+    for _attempt in range(_ATTEMPTS):
         try:
             check_can_vote(voter, poll, now)  # type: ignore[arg-type]
             normalized = normalize_answers(poll, answers)  # type: ignore[arg-type]
@@ -295,14 +298,14 @@ def cast_ballot(
             return receipt
         if outcome is _Stored.ALREADY_VOTED:
             raise AlreadyVoted(_("Вы уже проголосовали в этом опросе."))
-        if poll is not cached:
-            raise RuntimeError("the poll changed under its own share lock")
         cached, poll = None, _reread_poll(conn, key, voter)
+    raise Conflict(_("Опрос изменился во время голосования: отправьте бюллетень ещё раз."))
 
 
 def _reread_poll(conn: Connection, key: tuple[str, int], voter: User) -> PollShape:
-    """Forget the kept copy and read the poll again, under a share lock held until commit:
-    what is read now stays true for this vote's write."""
+    """Forget the kept copy and read the poll again. Inside a transaction the share lock
+    keeps what is read true until the write; in autocommit the write's own check under
+    the lock sees a change, and the poll is read once more."""
     _OPEN_POLLS.pop(key, None)
     return _read_poll(conn, key[1], voter)
 

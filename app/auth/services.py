@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.auth.models import ApiToken, Role, User, UserRole, VerificationCode
 from app.auth.passwords import hash_password, needs_rehash, verify_password
@@ -127,16 +127,23 @@ def issue_token(user: User, ttl: timedelta) -> tuple[str, ApiToken]:
     return raw, token
 
 
+# Built once: every API request runs this, and building the statement costs more than
+# looking it up in SQLAlchemy's compiled cache.
+_LIVE_TOKEN_USER = (
+    select(User, ApiToken.session_version)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
+    )
+)
+
+
 def resolve_token(raw: str) -> User | None:
     """The user a live token belongs to, in one query (every API request pays for this)."""
     row = db.session.execute(
-        select(User, ApiToken.session_version)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == _digest(raw),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > utcnow(),
-        )
+        _LIVE_TOKEN_USER, {"token_hash": _digest(raw), "now": utcnow()}
     ).first()
     if row is None or row[0].session_version != row[1]:
         return None
