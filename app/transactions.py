@@ -40,11 +40,12 @@ def one_statement_transactions() -> None:
     """Let each statement of this request commit on its own (PostgreSQL's autocommit).
 
     For a request whose one write is a single statement, atomic by itself: it saves the
-    BEGIN and COMMIT round trips. Call it before the request first touches the database.
-    SQLite keeps its transaction: one writer at a time makes statement-by-statement writes
-    safe there only inside one.
+    BEGIN and COMMIT round trips. It takes effect only before the request's session first
+    touches the database; a transaction already begun is kept, and the statements run in
+    it, as correct, one round trip dearer. SQLite keeps its transaction: one writer at a
+    time makes statement-by-statement writes safe there only inside one.
     """
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 

@@ -453,19 +453,22 @@ def write_section(text: str) -> None:
     BENCHMARKS.write_text(current.rstrip("\n") + "\n", encoding="utf-8")
 
 
-ANALYSIS = """The results goal is met. The vote-rate goal is not yet: 8 % of raw on 2026-11-21,
-the ratio above now. An API vote is now two statements — the bearer-token lookup and
-one data-modifying CTE that takes the poll's share lock, checks it is still open as
-this process keeps it, and writes participation, ballot, choices and points — plus
-the pool's ping, BEGIN and COMMIT (it was 12). What is left is Python CPU per
-request, about 4 ms in-process on a quiet machine (Flask and flask-openapi3
-validation, Flask-Login's ORM load of the user, security headers, the receipt and
-JSON), on 2 cores shared with PostgreSQL and wrk; p99 is queueing of 32 connections
-on those cores. PERF_REFERENCE.md puts Flask + SQLAlchemy ORM at 11 % and bare Flask
-+ psycopg at 32 % of raw on this machine. Next: the token check without the ORM, and
-the single vote statement in autocommit (no BEGIN/COMMIT round trips); beyond that,
-more web cores — the web tier keeps no state and scales out, the database's share is
-fixed."""
+ANALYSIS = """The results goal is met; the vote-rate goal is not (8 % of raw on 2026-11-21,
+22 % in one run on 2026-11-22 before the rounds, the medians above now). An API vote
+is two round trips on PostgreSQL: the bearer-token lookup and one data-modifying CTE
+(share lock on the poll, the check that it is still open, participation, ballot,
+choices, points), both in autocommit; no BEGIN, COMMIT or pool ping (it was 12
+statements). In-process it costs about 1.7–2 ms of Python CPU (2.8 ms before the
+autocommit and the ping went); under gunicorn about 3 ms, on 2 cores shared with
+PostgreSQL and wrk, where pgbench needs well under 1 ms of the machine per vote. The
+API rounds vary more than pgbench's: gthread workers share one listening socket, and
+the worker that wakes first takes most of wrk's 32 keep-alive connections (seen: 28 of
+32) and serves them on one core while the others idle; `--reuse-port` spreads them
+evenly but did not raise the median in an interleaved run here. PERF_REFERENCE.md puts
+Flask + SQLAlchemy ORM at 11 % and bare Flask + psycopg at 32 % of raw on this machine;
+the rest of the gap is Flask, Flask-Login's ORM user, flask-openapi3 and gunicorn's
+own Python per request. The web tier keeps no state and scales out; the database's
+share per vote is fixed."""
 
 
 def median_of(runs: list[dict], key: str) -> float:
