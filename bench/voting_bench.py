@@ -468,7 +468,12 @@ evenly but did not raise the median in an interleaved run here. PERF_REFERENCE.m
 Flask + SQLAlchemy ORM at 11 % and bare Flask + psycopg at 32 % of raw on this machine;
 the rest of the gap is Flask, Flask-Login's ORM user, flask-openapi3 and gunicorn's
 own Python per request. The web tier keeps no state and scales out; the database's
-share per vote is fixed."""
+share per vote is fixed. Open question for the next run: in every interleaved run
+the API's later rounds were slower than its first (388 → 175 → 234 votes/s on
+2026-11-22, p99 up to 2 s) while pgbench's stayed level; the in-process cost does not
+change between polls, so look at what the earlier pgbench rounds leave behind for the
+API (autovacuum of the written tables, multixacts from FOR SHARE on poll rows) and at
+how wrk's connections land on the workers in each round."""
 
 
 def median_of(runs: list[dict], key: str) -> float:
