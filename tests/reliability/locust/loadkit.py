@@ -11,16 +11,29 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from locust import events
+from locust import FastHttpUser, events
 
 _statuses: dict[str, Counter[int]] = defaultdict(Counter)
 _records: dict[str, list[Any]] = defaultdict(list)
 _run = {"stopping": False}
+
+
+class Resident(FastHttpUser):
+    """A resident's client: patient timeouts (the machine saturates on purpose) and a
+    pause between visits from the plan. Scenarios add the visit as a task."""
+
+    abstract = True  # locust runs the scenarios' subclasses, not this
+    network_timeout = 60.0
+    connection_timeout = 60.0
+
+    def wait_time(self) -> float:
+        return random.uniform(*plan()["between_residents"])
 
 
 @cache

@@ -15,19 +15,13 @@ from typing import Any
 
 import gevent
 import loadkit
-from locust import FastHttpUser, task
+from locust import task
 from locust.exception import StopUser
 
 VOTES = "POST /polls/[id]/votes"
 
 
-class Resident(FastHttpUser):
-    network_timeout = 60.0
-    connection_timeout = 60.0
-
-    def wait_time(self) -> float:
-        return random.uniform(*loadkit.plan()["between_residents"])
-
+class Resident(loadkit.Resident):
     @task
     def visit(self) -> None:
         plan = loadkit.plan()
