@@ -65,6 +65,9 @@ def _loaded_user_id() -> int | None:
     is a query per request, and a failure (a 500 for a vote already stored) when the
     database goes away between the commit and the response.
     """
+    holder_id = g.get("token_holder_id")  # set by require_verified_standing
+    if holder_id is not None:
+        return int(holder_id)
     user = g.get("_login_user")  # where Flask-Login keeps the user it loaded for this request
     if user is None or not user.is_authenticated:
         return None

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.auth.models import Role
-from app.auth.services import block_user
+from app.auth.models import ApiToken, Role
+from app.auth.services import block_user, end_all_sessions, revoke_token
 from app.db import utcnow
 from app.extensions import db
 from app.points.services import get_balance
@@ -219,6 +219,47 @@ def test_audience_by_district_and_okrug(api):
 def test_unauthenticated_vote_is_401(api):
     poll = make_poll()
     assert api.post(f"/polls/{poll.id}/votes", good_ballot(poll)).status_code == 401
+
+
+@pytest.mark.parametrize("ended", ["revoked", "expired", "signed_out_everywhere"])
+def test_vote_with_a_token_that_no_longer_works_is_401(api, ended):
+    poll = make_poll()
+    voter = UserFactory()
+    raw = api.login(voter.email)
+    if ended == "revoked":
+        revoke_token(raw)
+    elif ended == "expired":
+        db.session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    else:
+        end_all_sessions(voter)
+    db.session.commit()
+    response = api.post(f"/polls/{poll.id}/votes", good_ballot(poll))
+    assert response.status_code == 401, response.json
+    assert ballots() == 0
+
+
+def test_staff_voting_by_token_in_a_draft_see_it_is_not_open(api):
+    """Roles come with the token's holder: staff see their draft (not a 404) but cannot vote."""
+    poll = make_poll(open_now=False)
+    api.login(UserFactory(roles=[Role.MODERATOR, Role.STAFF]).email)
+    response = api.post(f"/polls/{poll.id}/votes", good_ballot(poll))
+    assert response.status_code == 409, response.json
+    assert ballots() == 0
+
+
+def test_session_cookie_decides_who_votes_even_with_another_users_token(api, pages):
+    poll = make_poll()
+    cookie_user, token_user = UserFactory(), UserFactory()
+    pages.login(cookie_user.email)
+    raw = api.login(token_user.email)
+    response = pages.client.post(
+        f"/api/v1/polls/{poll.id}/votes",
+        json=good_ballot(poll),
+        headers={"Authorization": f"Bearer {raw}", "X-CSRFToken": pages.csrf_token("/")},
+    )
+    assert response.status_code == 201, response.json
+    voters = db.session.scalars(select(Participation.user_id)).all()
+    assert voters == [cookie_user.id]
 
 
 def test_voting_before_opening_and_after_closing(api):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.api import BEARER_SECURITY, api_blueprint, json_response, paginate, problems
 from app.auth.models import Role
-from app.auth.permissions import get_actor, require_user
+from app.auth.permissions import get_actor, require_user, require_verified_standing
 from app.errors import Forbidden
 from app.extensions import db
 from app.transactions import one_statement_transactions
@@ -96,7 +96,7 @@ def update_poll(path: PollPath, body: PollPatch) -> Response:
 def vote(path: PollPath, body: VoteIn) -> Response:
     """Cast the one, final ballot of a verified resident of the audience; returns the receipt."""
     one_statement_transactions()  # on PostgreSQL the ballot is one statement
-    voter = require_user(verified=True)
+    voter = require_verified_standing()
     receipt = ballots.cast_ballot(
         voter,
         path.poll_id,

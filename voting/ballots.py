@@ -11,16 +11,18 @@ import hashlib
 import hmac
 import secrets
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.auth.services import TokenHolder
 from app.db import utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -57,7 +59,7 @@ class NotInAudience(Forbidden):
     code = "not_in_audience"
 
 
-def check_can_vote(user: User, poll: Poll, now: datetime | None = None) -> None:
+def check_can_vote(user: User | TokenHolder, poll: Poll, now: datetime | None = None) -> None:
     """Raise the reason this user may not vote in this poll now (blocked and unverified users
     are refused by `require_user` before this)."""
     if user.is_blocked:
@@ -233,10 +235,10 @@ class PollShape:
 
 
 # Once a poll is open, everything a vote reads of it is frozen (audience, schedule, questions)
-# but its status, so each process keeps open polls. Every write re-checks the status under a
-# share lock, with the opening time: a poll id reused by another database (a test's) or a
-# poll closed since it was cached is seen there, and the poll is read again.
-_OPEN_POLLS: dict[tuple[str, int], PollShape] = {}
+# but its status, so each process keeps open polls, per database engine (tests make many).
+# Every write re-checks the status under a share lock, with the opening time: a poll closed
+# since it was kept is seen there, and the poll is read again.
+_OPEN_POLLS: weakref.WeakKeyDictionary[Engine, dict[int, PollShape]] = weakref.WeakKeyDictionary()
 _OPEN_POLLS_MAX = 512
 # A poll changes state a few times in its life (opened, closed): a vote that keeps seeing it
 # change is asked to try again rather than looping.
@@ -250,7 +252,7 @@ class _Stored(enum.Enum):
 
 
 def cast_ballot(
-    voter: User,
+    voter: User | TokenHolder,
     poll_id: int,
     answers: Any,
     *,
@@ -268,9 +270,11 @@ def cast_ballot(
     """
     now = now or utcnow()
     conn = db.session.connection()
-    key = (str(db.engine.url), poll_id)
-    cached = _OPEN_POLLS.get(key)
-    poll = cached or _read_poll(conn, poll_id, voter)
+    kept = _OPEN_POLLS.get(conn.engine)
+    if kept is None:
+        kept = _OPEN_POLLS.setdefault(conn.engine, {})
+    cached = kept.get(poll_id)
+    poll = cached or _read_poll(conn, poll_id, voter, kept)
     for _attempt in range(_ATTEMPTS):
         try:
             check_can_vote(voter, poll, now)  # type: ignore[arg-type]
@@ -279,7 +283,7 @@ def cast_ballot(
             if poll is not cached:
                 raise
             # A refusal is only ever given on the poll as it is now, never on a kept copy.
-            cached, poll = None, _reread_poll(conn, key, voter)
+            cached, poll = None, _reread_poll(conn, poll_id, voter, kept)
             continue
         receipt = new_receipt()
         ballot, choices, texts = ballot_rows(
@@ -298,19 +302,23 @@ def cast_ballot(
             return receipt
         if outcome is _Stored.ALREADY_VOTED:
             raise AlreadyVoted(_("Вы уже проголосовали в этом опросе."))
-        cached, poll = None, _reread_poll(conn, key, voter)
+        cached, poll = None, _reread_poll(conn, poll_id, voter, kept)
     raise Conflict(_("Опрос изменился во время голосования: отправьте бюллетень ещё раз."))
 
 
-def _reread_poll(conn: Connection, key: tuple[str, int], voter: User) -> PollShape:
+def _reread_poll(
+    conn: Connection, poll_id: int, voter: User | TokenHolder, kept: dict[int, PollShape]
+) -> PollShape:
     """Forget the kept copy and read the poll again. Inside a transaction the share lock
     keeps what is read true until the write; in autocommit the write's own check under
     the lock sees a change, and the poll is read once more."""
-    _OPEN_POLLS.pop(key, None)
-    return _read_poll(conn, key[1], voter)
+    kept.pop(poll_id, None)
+    return _read_poll(conn, poll_id, voter, kept)
 
 
-def _read_poll(conn: Connection, poll_id: int, voter: User) -> PollShape:
+def _read_poll(
+    conn: Connection, poll_id: int, voter: User | TokenHolder, kept: dict[int, PollShape]
+) -> PollShape:
     """The poll's current state, read under a share lock; kept for later votes if open."""
     row = conn.execute(
         select(
@@ -337,9 +345,9 @@ def _read_poll(conn: Connection, poll_id: int, voter: User) -> PollShape:
         questions=_questions_of(conn, poll_id),
     )
     if poll.status is PollStatus.OPEN:
-        if len(_OPEN_POLLS) >= _OPEN_POLLS_MAX:
-            _OPEN_POLLS.clear()
-        _OPEN_POLLS[(str(db.engine.url), poll_id)] = poll
+        if len(kept) >= _OPEN_POLLS_MAX:
+            kept.clear()
+        kept[poll_id] = poll
     return poll
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, redirect, request, url_for
+from flask import Flask, Request, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User
@@ -24,12 +24,22 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-def _load_user_from_request(req: Request) -> User | None:
+def bearer_token(req: Request) -> str | None:
+    """The raw token of an `Authorization: Bearer …` header, if the request has one."""
     header = req.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        raw = header[7:].strip()
-        return resolve_token(raw) if raw else None
+        return header[7:].strip() or None
     return None
+
+
+def signed_in_by_cookie() -> bool:
+    """Whether the session cookie names a user: Flask-Login then prefers it to a token."""
+    return "_user_id" in session
+
+
+def _load_user_from_request(req: Request) -> User | None:
+    raw = bearer_token(req)
+    return resolve_token(raw) if raw else None
 
 
 def _unauthorized() -> Any:

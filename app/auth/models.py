@@ -22,7 +22,41 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, db.Model):
+class StandingMixin:
+    """What permission checks ask of an account: roles, verification, blocking, place.
+
+    Shared by `User` and by `TokenHolder` (app.auth.services), the few columns of an account
+    that the vote path reads in one Core query instead of loading the whole account.
+    """
+
+    district_code: str | None
+    verified_at: datetime | None
+    blocked_at: datetime | None
+
+    @property
+    def roles(self) -> set[Role]:
+        raise NotImplementedError
+
+    def has_role(self, *roles: Role | str) -> bool:
+        """True if the account holds any of `roles`; admins hold every role."""
+        mine = self.roles
+        return Role.ADMIN in mine or any(Role(role) in mine for role in roles)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
+
+    @property
+    def okrug_code(self) -> str | None:
+        district = get_district(self.district_code)
+        return district.okrug_code if district else None
+
+
+class User(StandingMixin, UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,24 +81,6 @@ class User(UserMixin, db.Model):
     @property
     def roles(self) -> set[Role]:
         return {row.role for row in self.role_rows} | {Role.RESIDENT}
-
-    def has_role(self, *roles: Role | str) -> bool:
-        """True if the user holds any of `roles`; admins hold every role."""
-        mine = self.roles
-        return Role.ADMIN in mine or any(Role(role) in mine for role in roles)
-
-    @property
-    def is_verified(self) -> bool:
-        return self.verified_at is not None
-
-    @property
-    def is_blocked(self) -> bool:
-        return self.blocked_at is not None
-
-    @property
-    def okrug_code(self) -> str | None:
-        district = get_district(self.district_code)
-        return district.okrug_code if district else None
 
     @property
     def district_name(self) -> str | None:
