@@ -12,7 +12,7 @@ from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user, require_verified_standing
 from app.errors import Forbidden
 from app.extensions import db
-from app.transactions import one_statement_transactions
+from app.transactions import statement_connection
 from voting import ballots, drafting, ledger, services
 from voting.models import PollStatus
 from voting.results import get_results, results_csv
@@ -95,16 +95,16 @@ def update_poll(path: PollPath, body: PollPatch) -> Response:
 )
 def vote(path: PollPath, body: VoteIn) -> Response:
     """Cast the one, final ballot of a verified resident of the audience; returns the receipt."""
-    one_statement_transactions()  # on PostgreSQL the ballot is one statement
-    voter = require_verified_standing()
-    receipt = ballots.cast_ballot(
-        voter,
-        path.poll_id,
-        [a.model_dump(exclude_none=True) for a in body.answers],
-        address=request.remote_addr,
-        device=device_signature(),
-    )
-    db.session.commit()
+    with statement_connection() as conn:  # on PostgreSQL the ballot is one statement
+        voter = require_verified_standing(conn)
+        receipt = ballots.cast_ballot(
+            voter,
+            path.poll_id,
+            [a.model_dump(exclude_none=True) for a in body.answers],
+            address=request.remote_addr,
+            device=device_signature(),
+            conn=conn,
+        )
     check_url = url_for("voting.check_receipt", poll_id=path.poll_id)
     return json_response(
         ReceiptOut(receipt=receipt, poll_id=path.poll_id, check_url=check_url), 201

@@ -259,6 +259,7 @@ def cast_ballot(
     address: str | None = None,
     device: str | None = None,
     now: datetime | None = None,
+    conn: Connection | None = None,
 ) -> str:
     """Record that `voter` took part and, apart from it, their anonymous ballot.
 
@@ -266,10 +267,11 @@ def cast_ballot(
     its hash). A second ballot by the same person fails on the database's UNIQUE(poll, user),
     however the requests interleave. The write holds a share lock on the poll's row and
     checks it is still open: closing waits for this vote to finish, or this vote sees the
-    poll closed.
+    poll closed. `conn` is where to read and write (`app.transactions.statement_connection`
+    on the API); by default, the request session's connection.
     """
     now = now or utcnow()
-    conn = db.session.connection()
+    conn = conn or db.session.connection()
     kept = _OPEN_POLLS.get(conn.engine)
     if kept is None:
         kept = _OPEN_POLLS.setdefault(conn.engine, {})

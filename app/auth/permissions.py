@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import Connection
 
 from app.auth.login import bearer_token, signed_in_by_cookie
 from app.auth.models import Role, StandingMixin, User
@@ -32,17 +33,17 @@ def require_user(*roles: Role | str, verified: bool = False, active: bool = True
     return user
 
 
-def require_verified_standing() -> User | TokenHolder:
+def require_verified_standing(conn: Connection) -> User | TokenHolder:
     """`require_user(verified=True)` for the hottest write, the API vote.
 
     A caller with a bearer token (and no session cookie, which Flask-Login would prefer) is
-    read as a `TokenHolder` in one Core query instead of an ORM-loaded `User`; the checks and
-    their answers are the same. The access log learns the holder's id from `g`.
+    read as a `TokenHolder` in one Core query on `conn` instead of an ORM-loaded `User`; the
+    checks and their answers are the same. The access log learns the holder's id from `g`.
     """
     raw = None if signed_in_by_cookie() else bearer_token(request)
     if raw is None:
         return require_user(verified=True)
-    holder = token_holder(raw)
+    holder = token_holder(raw, conn)
     if holder is None:
         raise Unauthorized(_("Войдите, чтобы продолжить."))
     g.token_holder_id = holder.id

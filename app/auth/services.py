@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from app.auth.models import ApiToken, Role, StandingMixin, User, UserRole, VerificationCode
 from app.auth.passwords import hash_password, needs_rehash, verify_password
@@ -184,13 +184,9 @@ _LIVE_TOKEN_HOLDER = (
 )
 
 
-def token_holder(raw: str) -> TokenHolder | None:
+def token_holder(raw: str, conn: Connection) -> TokenHolder | None:
     """The holder of a live token, as `resolve_token` would find them, without the ORM."""
-    rows = (
-        db.session.connection()
-        .execute(_LIVE_TOKEN_HOLDER, {"token_hash": _digest(raw), "now": utcnow()})
-        .all()
-    )
+    rows = conn.execute(_LIVE_TOKEN_HOLDER, {"token_hash": _digest(raw), "now": utcnow()}).all()
     if not rows:
         return None
     first = rows[0]
