@@ -453,27 +453,29 @@ def write_section(text: str) -> None:
     BENCHMARKS.write_text(current.rstrip("\n") + "\n", encoding="utf-8")
 
 
-ANALYSIS = """The results goal is met; the vote-rate goal is not (8 % of raw on 2026-11-21,
-22 % in one run on 2026-11-22 before the rounds, the medians above now). An API vote
-is two round trips on PostgreSQL: the bearer-token lookup and one data-modifying CTE
-(share lock on the poll, the check that it is still open, participation, ballot,
-choices, points), both in autocommit; no BEGIN, COMMIT or pool ping (it was 12
-statements). In-process it costs about 1.7–2 ms of Python CPU (2.8 ms before the
-autocommit and the ping went); under gunicorn about 3 ms, on 2 cores shared with
-PostgreSQL and wrk, where pgbench needs well under 1 ms of the machine per vote. The
-API rounds vary more than pgbench's: gthread workers share one listening socket, and
-the worker that wakes first takes most of wrk's 32 keep-alive connections (seen: 28 of
-32) and serves them on one core while the others idle; `--reuse-port` spreads them
-evenly but did not raise the median in an interleaved run here. PERF_REFERENCE.md puts
-Flask + SQLAlchemy ORM at 11 % and bare Flask + psycopg at 32 % of raw on this machine;
-the rest of the gap is Flask, Flask-Login's ORM user, flask-openapi3 and gunicorn's
-own Python per request. The web tier keeps no state and scales out; the database's
-share per vote is fixed. Open question for the next run: in every interleaved run
-the API's later rounds were slower than its first (388 → 175 → 234 votes/s on
-2026-11-22, p99 up to 2 s) while pgbench's stayed level; the in-process cost does not
-change between polls, so look at what the earlier pgbench rounds leave behind for the
-API (autovacuum of the written tables, multixacts from FOR SHARE on poll rows) and at
-how wrk's connections land on the workers in each round."""
+ANALYSIS = """The results goal is met; the vote-rate goal is not yet (8 % of raw on 2026-11-21,
+13 % on the morning of 2026-11-22, the medians above now). An API vote is two statements on
+PostgreSQL, both on a pooled autocommit connection of its own, outside the ORM session
+(`app.transactions.statement_connection`): the bearer token's holder in one Core query
+(`token_holder`, not an ORM-loaded account) and one data-modifying CTE (share lock on the
+poll, the check that it is still open, participation, ballot, choices, points). Those two
+changes cut the Python instructions per vote, counted by callgrind in-process, from 3.87 M
+to 2.97 M (−23 %); in interleaved runs the gunicorn CPU per vote fell from 4.9 to 3.8 ms and
+the rate rose by about a fifth, to 29 % of raw in the best such run. What is left is fixed
+cost per request: gunicorn's gthread loop (about a third of the workers' CPU under load:
+poller, thread hand-offs, keep-alive bookkeeping), Flask, flask-openapi3 validation,
+security headers and JSON, on 2 cores shared with PostgreSQL and wrk, where pgbench needs
+under 1 ms of the machine per vote. The rounds still differ (the slow round is seldom the
+first), but the gunicorn CPU per vote stays within a few per cent across them: a slow round
+is not dearer votes but less of the machine for the workers (other load on the shared host,
+and wrk's 32 connections sometimes landing on only 2 of the 4 workers, seen with per-worker
+CPU). Worker and thread counts (2–8 × 1–8) and the sync worker made no difference beyond
+noise. The gevent worker used about 10 % less CPU per vote
+(3.45 against 3.84–3.95 ms) with p99 under 200 ms in two interleaved runs; it is not the
+default because the in-process job runner (no REDIS_URL) would run clustering on greenlets
+and stall the worker. PERF_REFERENCE.md puts Flask + SQLAlchemy ORM at 11 % and bare Flask
++ psycopg at 32 % of raw on this machine. The web tier keeps no state and scales out; the
+database's share per vote is fixed."""
 
 
 def median_of(runs: list[dict], key: str) -> float:
@@ -520,11 +522,10 @@ def main() -> int:
         # shared machine weighs on both sides alike; the medians are compared.
         for n in range(args.rounds):
             log(f"round {n + 1}/{args.rounds}: API, {args.connections} connections")
-            result = {
-                "api": bench_api_votes(
-                    base, polls[f"api{n}"], tokens, args.connections, args.duration
-                )
-            }
+            cpu_before = gunicorn.cpu_seconds()
+            api = bench_api_votes(base, polls[f"api{n}"], tokens, args.connections, args.duration)
+            api["cpu_ms"] = (gunicorn.cpu_seconds() - cpu_before) * 1000 / api["requests"]
+            result = {"api": api}
             for kind, template in (
                 ("statements", PGBENCH_VOTE),
                 ("one", PGBENCH_VOTE_ONE_STATEMENT),
@@ -563,6 +564,7 @@ def report(args: argparse.Namespace, rounds: list[dict], million: tuple | None, 
     ratio = median_of(api_runs, "rate") / raw_rate
     per_round = "\n".join(
         f"| {n + 1} | {r['api']['rate']:,.0f} | {r['api']['p99_ms']:.0f} ms |"
+        f" {r['api']['cpu_ms']:.2f} ms |"
         f" {r['statements']['rate']:,.0f} | {r['one']['rate']:,.0f} |"
         f" {r['api']['rate'] / max(r['statements']['rate'], r['one']['rate']):.0%} |"
         for n, r in enumerate(rounds)
@@ -589,11 +591,14 @@ faster pgbench variant.
 | raw database: pgbench, the same writes as one statement | {median_of(raw_runs["one"], "rate"):,.0f} | {median_of(raw_runs["one"], "p50_ms"):.1f} ms | {median_of(raw_runs["one"], "p99_ms"):.0f} ms |
 | **API / raw** | **{ratio:.0%}** (goal ≥ 33 %) | | |
 
-| round | API votes/s | API p99 | pgbench, statements | pgbench, one statement | API / raw |
-|---|---|---|---|---|---|
+| round | API votes/s | API p99 | gunicorn CPU per vote | pgbench, statements | pgbench, one statement | API / raw |
+|---|---|---|---|---|---|---|
 {per_round}
 
-Refused API votes: {refused:.0f}; failed pgbench transactions: {failed}.
+Refused API votes: {refused:.0f}; failed pgbench transactions: {failed}. Gunicorn CPU per vote
+is the master's and workers' user + system time over the round's votes (median
+{median_of(api_runs, "cpu_ms"):.2f} ms): steadier than the rates on a shared machine, and what the
+web tier needs per vote on cores of its own.
 """  # noqa: E501 (a Markdown table)
     if million is not None:
         load_s, closing, results = million

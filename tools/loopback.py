@@ -150,6 +150,10 @@ class Gunicorn:
         """The master's worker processes (children), read from /proc."""
         return child_pids(self.process.pid)
 
+    def cpu_seconds(self) -> float:
+        """CPU the master and its workers have used so far."""
+        return cpu_seconds([self.process.pid, *self.worker_pids()])
+
     def stop(self) -> None:
         stop_process_group(self.process)
 
@@ -235,6 +239,19 @@ def child_pids(pid: int) -> list[int]:
         return [int(child) for child in children.read_text().split()]
     except OSError:
         return []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far, read from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 # ---------------------------------------------------------------- job worker
