@@ -1,7 +1,8 @@
 """`make bench`: run every bench/*_bench.py in turn; each records its own figures.
 
 ideas_bench writes its section of docs/benchmarks.md unless told --no-write; voting_bench
-writes only with --write, which this runner passes; ml_bench prints its figures.
+and vote_cost_bench write only with --write, which this runner passes; ml_bench prints its
+figures.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-EXTRA_ARGS = {"voting_bench.py": ["--write"]}
+EXTRA_ARGS = {"voting_bench.py": ["--write"], "vote_cost_bench.py": ["--write"]}
 
 
 def main() -> int:

@@ -439,13 +439,14 @@ def results_latency(base: str, poll_id: int, duration: int, connections: int) ->
 # ---------------------------------------------------------------- report
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, heading: str = HEADING) -> None:
+    """Put `text` in place of the section under `heading` in docs/benchmarks.md."""
     header = (
         "# Benchmarks\n\nMachine: 2 cores / 24 GiB (shared with other work; compare ratios "
         "measured in one run). Date: 2026-11-21.\n"
     )
     current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else header
-    pattern = re.compile(rf"{re.escape(HEADING)}\n.*?(?=\n## |\Z)", re.S)
+    pattern = re.compile(rf"{re.escape(heading)}\n.*?(?=\n## |\Z)", re.S)
     if pattern.search(current):
         current = pattern.sub(lambda _m: text.rstrip("\n") + "\n", current)
     else:
