@@ -7,7 +7,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from app.db import Base
@@ -19,4 +18,3 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 bootstrap = Bootstrap5()
-talisman = Talisman()

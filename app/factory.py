@@ -13,25 +13,13 @@ from app.api import SECURITY_SCHEMES, init_api
 from app.config import Config, engine_options
 from app.db import MAX_ID
 from app.errors import register_error_handlers, validation_problem
-from app.extensions import bootstrap, csrf, db, limiter, migrate, talisman
+from app.extensions import bootstrap, csrf, db, limiter, migrate
 from app.i18n import init_i18n
 from app.pool import drop_connections_closed_by_server
 from app.request_log import configure_logging, init_request_log
+from app.security_headers import init_security_headers
 from app.templating import init_templating
 from app.transactions import init_session_teardown
-
-CONTENT_SECURITY_POLICY = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": "'self' data:",
-    "font-src": "'self' data:",
-    "connect-src": "'self'",
-    "object-src": "'none'",
-    "base-uri": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'none'",
-}
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
@@ -97,16 +85,7 @@ def _register_extensions(app: OpenAPI) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
-    talisman.init_app(
-        app,
-        force_https=bool(app.config["FORCE_HTTPS"]),
-        session_cookie_secure=bool(app.config["SESSION_COOKIE_SECURE"]),
-        strict_transport_security=bool(app.config["FORCE_HTTPS"]),
-        content_security_policy=CONTENT_SECURITY_POLICY,
-        referrer_policy="strict-origin-when-cross-origin",
-        frame_options="DENY",
-        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
-    )
+    init_security_headers(app)
     init_i18n(app)
     init_login(app)
     init_jobs(app)
