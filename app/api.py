@@ -162,6 +162,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# Made once, not on every request. JSON text is UTF-8 (RFC 8259): the bytes are decoded as
+# such, and anything else is malformed.
+_STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
 def _refuse_lone_surrogates(value: Any) -> None:
     """Escaped lone surrogates (\\ud800) parse to text that UTF-8 cannot store or send."""
     stack = [value]
@@ -204,12 +209,14 @@ def _check_api_body() -> Response | None:
             code="unsupported_media_type",
         )
     try:
-        parsed = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        parsed = _STRICT_JSON.decode(raw.decode("utf-8"))
         if b"\\u" in raw:  # only a \u escape can spell a lone surrogate in valid UTF-8
             _refuse_lone_surrogates(parsed)
     except (ValueError, RecursionError):
         return problem(400, _("Тело запроса не является корректным JSON."), code="malformed_json")
-    if _depth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk.
+    opened = raw.count(b"{") + raw.count(b"[")
+    if opened > MAX_JSON_DEPTH and _depth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         return problem(400, _("Слишком глубокая вложенность JSON."), code="json_too_deep")
     return None
 

@@ -30,6 +30,8 @@ def _raw_cases(limit: int) -> list[tuple[str, bytes, str, int]]:
         ("deep objects", b'{"a": ' * DEPTH + b"1" + b"}" * DEPTH, json_type, 400),
         ("truncated", '{"title": "Очередь'.encode(), json_type, 400),
         ("invalid UTF-8", b'{"title": "\xff\xfe\xfa"}', json_type, 400),
+        ("UTF-16, not UTF-8", '{"title": "Очередь"}'.encode("utf-16"), json_type, 400),
+        ("just too deep", b"[" * 33 + b"]" * 33, json_type, 400),
         ("lone surrogate", b'{"title": "\\ud800"}', json_type, 400),
         ("NaN literal", b'{"title": NaN}', json_type, 400),
         ("Infinity literal", b'{"progress": -Infinity}', json_type, 400),
