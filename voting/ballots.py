@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import User
 from app.auth.services import TokenHolder
 from app.db import utcnow
+from app.driver_sql import fetch_rows
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.points.services import award_points
@@ -449,7 +450,8 @@ def _write_in_one_statement(
     choices: list[dict[str, Any]],
     texts: list[dict[str, Any]],
 ) -> _Stored:
-    row = conn.exec_driver_sql(
+    ((poll_open, stored),) = fetch_rows(
+        conn,
         _VOTE_SQL,
         {
             **participation,
@@ -468,7 +470,7 @@ def _write_in_one_statement(
             "points": VOTE_POINTS,
             "reason": POINTS_REASON,
         },
-    ).one()
-    if not row.poll_open:
+    )
+    if not poll_open:
         return _Stored.POLL_CHANGED
-    return _Stored.BALLOT if row.stored else _Stored.ALREADY_VOTED
+    return _Stored.BALLOT if stored else _Stored.ALREADY_VOTED

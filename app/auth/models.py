@@ -26,7 +26,7 @@ class StandingMixin:
     """What permission checks ask of an account: roles, verification, blocking, place.
 
     Shared by `User` and by `TokenHolder` (app.auth.services), the few columns of an account
-    that the vote path reads in one Core query instead of loading the whole account.
+    that the vote path reads in one query instead of loading the whole account.
     """
 
     district_code: str | None

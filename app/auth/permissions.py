@@ -37,7 +37,7 @@ def require_verified_standing(conn: Connection) -> User | TokenHolder:
     """`require_user(verified=True)` for the hottest write, the API vote.
 
     A caller with a bearer token (and no session cookie, which Flask-Login would prefer) is
-    read as a `TokenHolder` in one Core query on `conn` instead of an ORM-loaded `User`; the
+    read as a `TokenHolder` in one query on `conn` instead of an ORM-loaded `User`; the
     checks and their answers are the same. The access log learns the holder's id from `g`.
     """
     raw = None if signed_in_by_cookie() else bearer_token(request)
