@@ -160,7 +160,7 @@ per cent, so it is the figure to compare two versions of the vote path by.
 Run on {time.strftime("%Y-%m-%d")} ({sys.version.split()[0]}). For scale: 3.87 M before the
 token check left the ORM and the vote left the ORM session (2026-11-22), 2.97 M after;
 2.55 M once Flask-Talisman gave way to headers rendered once, 2.48 M with the body check's
-decoder made once, 2.12 M with both statements sent straight to psycopg's cursor
+decoder made once, 2.10 M with both statements sent straight to psycopg's cursor
 (2026-12-04).
 """
     )

@@ -454,29 +454,32 @@ def write_section(text: str, heading: str = HEADING) -> None:
     BENCHMARKS.write_text(current.rstrip("\n") + "\n", encoding="utf-8")
 
 
-ANALYSIS = """The results goal is met; the vote-rate goal is not yet (8 % of raw on 2026-11-21,
-13 % on the morning of 2026-11-22, the medians above now). An API vote is two statements on
-PostgreSQL, both on a pooled autocommit connection of its own, outside the ORM session
-(`app.transactions.statement_connection`): the bearer token's holder in one Core query
-(`token_holder`, not an ORM-loaded account) and one data-modifying CTE (share lock on the
-poll, the check that it is still open, participation, ballot, choices, points). Those two
-changes cut the Python instructions per vote, counted by callgrind in-process, from 3.87 M
-to 2.97 M (−23 %); in interleaved runs the gunicorn CPU per vote fell from 4.9 to 3.8 ms and
-the rate rose by about a fifth, to 29 % of raw in the best such run. What is left is fixed
-cost per request: gunicorn's gthread loop (about a third of the workers' CPU under load:
-poller, thread hand-offs, keep-alive bookkeeping), Flask, flask-openapi3 validation,
-security headers and JSON, on 2 cores shared with PostgreSQL and wrk, where pgbench needs
-under 1 ms of the machine per vote. The rounds still differ (the slow round is seldom the
-first), but the gunicorn CPU per vote stays within a few per cent across them: a slow round
-is not dearer votes but less of the machine for the workers (other load on the shared host,
-and wrk's 32 connections sometimes landing on only 2 of the 4 workers, seen with per-worker
-CPU). Worker and thread counts (2–8 × 1–8) and the sync worker made no difference beyond
-noise. The gevent worker used about 10 % less CPU per vote
-(3.45 against 3.84–3.95 ms) with p99 under 200 ms in two interleaved runs; it is not the
-default because the in-process job runner (no REDIS_URL) would run clustering on greenlets
-and stall the worker. PERF_REFERENCE.md puts Flask + SQLAlchemy ORM at 11 % and bare Flask
-+ psycopg at 32 % of raw on this machine. The web tier keeps no state and scales out; the
-database's share per vote is fixed."""
+ANALYSIS = """The results goal is met. The vote-rate goal was met in one full run of 2026-12-04 and
+missed in the next, 15 minutes later, with the same code: 41 % of raw (rounds 27/41/51 %,
+p99 79 ms, gunicorn CPU per vote 1.37 ms), then the 17 % above (CPU per vote 2.7-3.4 ms).
+Interleaved runs against the morning's code (2 rounds of each, 30,000 voters) came out
+517/271 votes/s for the old and 663/252 and 437/231 for the new: on this shared machine
+the same Python costs twice as much CPU from one quarter-hour to the next (PostgreSQL's
+pgbench rate moves far less), so rates and CPU seconds cannot rank two versions of the
+vote path. Instructions counted by callgrind can (section below): 3.87 M per vote on
+2026-11-21, 2.97 M once the token check left the ORM and the vote left the ORM session,
+2.10 M on 2026-12-04 after three changes: security headers rendered once in a WSGI
+middleware instead of Flask-Talisman rebuilding them on every response (-15 %), the body
+check's JSON decoder made once (-3 %), and both statements of a vote sent straight to
+psycopg's cursor (`app.driver_sql.fetch_rows`, -15 %: SQLAlchemy's result objects cost
+more than the rows of a few plain values they carried). An API vote is two statements on
+PostgreSQL, on a pooled autocommit connection outside the ORM session
+(`app.transactions.statement_connection`): the bearer token's holder in one query, and one
+data-modifying CTE (share lock on the poll, the check that it is still open, participation,
+ballot, choices, points). What is left per request is mostly fixed cost: gunicorn's gthread
+loop (about a third of the workers' CPU under load), Flask's request and session handling,
+flask-openapi3 validation and JSON. Worker and thread counts (2-8 x 1-8) and the sync
+worker made no difference beyond noise; the gevent worker used about 10 % less CPU per vote
+on 2026-11-22 but not on 2026-12-04 (rates 519/286 and 465/280 against gthread's 454/434,
+p99 no better), and it would make the in-process job runner (no REDIS_URL) run clustering
+on greenlets, so gthread stays. PERF_REFERENCE.md puts Flask + SQLAlchemy ORM at 11 % and
+bare Flask + psycopg at 32 % of raw on this machine. The web tier keeps no state and scales
+out; the database's share per vote is fixed."""
 
 
 def median_of(runs: list[dict], key: str) -> float:
