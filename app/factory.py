@@ -18,6 +18,7 @@ from app.i18n import init_i18n
 from app.pool import drop_connections_closed_by_server
 from app.request_log import configure_logging, init_request_log
 from app.security_headers import init_security_headers
+from app.sessions import CookieSessionInterface
 from app.templating import init_templating
 from app.transactions import init_session_teardown
 
@@ -38,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
         doc_ui=False,
     )
     app.config.update(settings)
+    app.session_interface = CookieSessionInterface()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian text as-is
     _configure_logging(app)
     _prepare_instance(app)
