@@ -195,6 +195,30 @@ def _guard_csrf() -> None:
     csrf.protect()
 
 
+class RefusedBody(ValueError):
+    """A body the API does not read as JSON; `code` says why (malformed_json, json_too_deep)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """The value of a JSON request body, read strictly: UTF-8, no duplicate keys, no NaN,
+    no lone surrogates, nested at most MAX_JSON_DEPTH deep. Raises `RefusedBody`."""
+    try:
+        parsed = _STRICT_JSON.decode(raw.decode("utf-8"))
+        if b"\\u" in raw:  # only a \u escape can spell a lone surrogate in valid UTF-8
+            _refuse_lone_surrogates(parsed)
+    except (ValueError, RecursionError) as error:
+        raise RefusedBody("malformed_json") from error
+    # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk.
+    opened = raw.count(b"{") + raw.count(b"[")
+    if opened > MAX_JSON_DEPTH and _depth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise RefusedBody("json_too_deep")
+    return parsed
+
+
 def _check_api_body() -> Response | None:
     """Refuse API bodies that are not well-formed JSON before any validation runs."""
     if not request.path.startswith(API_PREFIX + "/") or request.method not in UNSAFE_METHODS:
@@ -209,15 +233,11 @@ def _check_api_body() -> Response | None:
             code="unsupported_media_type",
         )
     try:
-        parsed = _STRICT_JSON.decode(raw.decode("utf-8"))
-        if b"\\u" in raw:  # only a \u escape can spell a lone surrogate in valid UTF-8
-            _refuse_lone_surrogates(parsed)
-    except (ValueError, RecursionError):
-        return problem(400, _("Тело запроса не является корректным JSON."), code="malformed_json")
-    # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk.
-    opened = raw.count(b"{") + raw.count(b"[")
-    if opened > MAX_JSON_DEPTH and _depth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        return problem(400, _("Слишком глубокая вложенность JSON."), code="json_too_deep")
+        parse_json_body(raw)
+    except RefusedBody as refused:
+        if refused.code == "json_too_deep":
+            return problem(400, _("Слишком глубокая вложенность JSON."), code=refused.code)
+        return problem(400, _("Тело запроса не является корректным JSON."), code=refused.code)
     return None
 
 

@@ -17,7 +17,7 @@ from app.extensions import bootstrap, csrf, db, limiter, migrate
 from app.i18n import init_i18n
 from app.pool import drop_connections_closed_by_server
 from app.request_log import configure_logging, init_request_log
-from app.security_headers import init_security_headers
+from app.security_headers import init_https_redirect, init_security_headers
 from app.sessions import CookieSessionInterface
 from app.templating import init_templating
 from app.transactions import init_session_teardown
@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
     _register_commands(app)
     register_error_handlers(app)
     app.url_value_preprocessor(_refuse_ids_out_of_range)
+    init_security_headers(app)  # last: its middleware wraps voting's express lane too
     return app
 
 
@@ -87,7 +88,7 @@ def _register_extensions(app: OpenAPI) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
-    init_security_headers(app)
+    init_https_redirect(app)
     init_i18n(app)
     init_login(app)
     init_jobs(app)

@@ -75,11 +75,35 @@ def _loaded_user_id() -> int | None:
     return int(identity[0]) if identity else None
 
 
+def request_id(supplied: str) -> str:
+    """The caller's `X-Request-ID` if it is sane, else a new one."""
+    return supplied if _SANE_ID.match(supplied) else uuid.uuid4().hex
+
+
+def log_access(method: str, path: str, status: int, elapsed_ms: float, user: int | None) -> None:
+    """One access log line (at INFO; callers check `access_log.isEnabledFor` first)."""
+    access_log.info(
+        "%s %s %s %.1fms",
+        method,
+        path,
+        status,
+        elapsed_ms,
+        extra={
+            "fields": {
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed_ms, 1),
+                "user": user,
+            }
+        },
+    )
+
+
 def init_request_log(app: Flask) -> None:
     @app.before_request
     def start() -> None:
-        supplied = request.headers.get("X-Request-ID", "")
-        g.request_id = supplied if _SANE_ID.match(supplied) else uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get("X-Request-ID", ""))
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -88,20 +112,7 @@ def init_request_log(app: Flask) -> None:
         if not access_log.isEnabledFor(logging.INFO):
             return response
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        access_log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed_ms,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed_ms, 1),
-                    "user": _loaded_user_id(),
-                }
-            },
+        log_access(
+            request.method, request.path, response.status_code, elapsed_ms, _loaded_user_id()
         )
         return response

@@ -50,21 +50,26 @@ def response_headers() -> dict[str, str]:
     }
 
 
-def init_security_headers(app: Flask) -> None:
-    """Add the headers to every response; with FORCE_HTTPS, send plain HTTP to HTTPS.
+def init_https_redirect(app: Flask) -> None:
+    """With FORCE_HTTPS, send plain HTTP to HTTPS before any other check of the request.
 
-    The redirect is 307 so that a POST stays a POST with its body; HSTS is sent only over
-    HTTPS, as RFC 6797 asks.
+    The redirect is 307 so that a POST stays a POST with its body.
     """
-    force_https = bool(app.config["FORCE_HTTPS"])
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, hsts=force_https)  # type: ignore[method-assign]
-    if force_https:
+    if not app.config["FORCE_HTTPS"]:
+        return
 
-        @app.before_request
-        def redirect_to_https() -> Response | None:
-            if request.is_secure:
-                return None
-            return redirect(request.url.replace("http://", "https://", 1), 307)
+    @app.before_request
+    def redirect_to_https() -> Response | None:
+        if request.is_secure:
+            return None
+        return redirect(request.url.replace("http://", "https://", 1), 307)
+
+
+def init_security_headers(app: Flask) -> None:
+    """Add the headers to every response: called last, so that the middleware wraps every
+    other one. HSTS is sent only over HTTPS, as RFC 6797 asks."""
+    hsts = bool(app.config["FORCE_HTTPS"])
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, hsts=hsts)  # type: ignore[method-assign]
 
 
 class SecurityHeaders:

@@ -19,9 +19,11 @@ def init_app(app: Any) -> None:
     from voting.ballots import POINTS_REASON
     from voting.cli import polls_cli
     from voting.demo import demo_step
+    from voting.express import init_express_votes
 
     app.register_blueprint(views.bp)
     app.register_api(api.api)
+    init_express_votes(app)
     app.cli.add_command(polls_cli)
     register_nav_link(30, "voting.index", _l("Опросы"))
     register_labels("points", {POINTS_REASON: _l("Участие в опросе")})

@@ -111,12 +111,15 @@ def vote(path: PollPath, body: VoteIn) -> Response:
     )
 
 
+# What a browser or app tells about itself, joined into its device signature (hashed before
+# it is stored, for the coordinated-voting report).
+DEVICE_HEADERS = ("User-Agent", "Accept-Language", "Sec-CH-UA-Platform")
+
+
 def device_signature() -> str:
-    """What a browser or app tells about itself; hashed before it is stored."""
+    """The request's device signature (`DEVICE_HEADERS`)."""
     headers = request.headers
-    return "|".join(
-        headers.get(h, "") for h in ("User-Agent", "Accept-Language", "Sec-CH-UA-Platform")
-    )
+    return "|".join(headers.get(h, "") for h in DEVICE_HEADERS)
 
 
 def _visible_results(poll_id: int) -> dict:  # type: ignore[type-arg]
