@@ -8,8 +8,9 @@ creates a throw-away PostgreSQL database (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres) with an open poll and verified residents,
 then runs itself under `valgrind --tool=callgrind` with counting switched on only while it
 sends `--votes` ballots, each with its own bearer token, through the WSGI app in-process:
-no gunicorn and no HTTP client, so the figure is the app's own work per vote (Flask, the
-token check, validation, the ballot, psycopg's side of the two statements, the receipt).
+no gunicorn and no HTTP client, so the figure is the app's own work per vote (the express
+lane or Flask, the token check, validation, the ballot, psycopg's side of the two
+statements, the receipt).
 PostgreSQL's own work is not counted. Compare two versions of the code with it before
 trusting a rate.
 
@@ -146,10 +147,11 @@ def main() -> int:
 `python bench/vote_cost_bench.py` (run by `make bench`): POST /api/v1/polls/{{id}}/votes
 called in-process through the WSGI app against PostgreSQL, each with its own bearer token,
 under `valgrind --tool=callgrind`, counting only while {args.votes} votes are cast (after
-{WARM_UP} to warm up). It counts the app's own work: Flask, the token check, validation, the
-ballot and its hashes, psycopg's side of the two statements and the receipt; not gunicorn,
-not PostgreSQL. Unlike a rate on this shared machine it repeats to within a fraction of a
-per cent, so it is the figure to compare two versions of the vote path by.
+{WARM_UP} to warm up). It counts the app's own work: the express lane (`voting/express.py`,
+which a bearer vote takes), the token check, validation, the ballot and its hashes,
+psycopg's side of the two statements and the receipt; not gunicorn, not PostgreSQL. Unlike
+a rate on this shared machine it repeats to within a fraction of a per cent, so it is the
+figure to compare two versions of the vote path by.
 
 | run | instructions per vote |
 |---|---|
@@ -160,8 +162,9 @@ per cent, so it is the figure to compare two versions of the vote path by.
 Run on {time.strftime("%Y-%m-%d")} ({sys.version.split()[0]}). For scale: 3.87 M before the
 token check left the ORM and the vote left the ORM session (2026-11-22), 2.97 M after;
 2.55 M once Flask-Talisman gave way to headers rendered once, 2.48 M with the body check's
-decoder made once, 2.10 M with both statements sent straight to psycopg's cursor
-(2026-12-04).
+decoder made once, 2.10 M with both statements sent straight to psycopg's cursor, 2.04 M
+without the session cookie's idle work, 1.18 M through the express lane that casts a
+bearer vote without Flask's request machinery (`voting/express.py`; all 2026-12-04).
 """
     )
     print(section)

@@ -241,6 +241,27 @@ def child_pids(pid: int) -> list[int]:
         return []
 
 
+def processes_named(name: str) -> list[int]:
+    """Every process whose command name is `name` (e.g. the PostgreSQL server's), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def machine_cpu_ticks() -> dict[str, int]:
+    """The machine's CPU time so far by kind (user, system, idle, steal…), from /proc/stat."""
+    kinds = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1 : len(kinds) + 1]]
+    return dict(zip(kinds, values, strict=True))
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU the processes have used so far, read from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
