@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_app_context
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import MapAdapter
 
 from app.api import RefusedBody, parse_json_body
@@ -85,7 +85,7 @@ class ExpressVotes:
         try:
             with self._app_context():
                 voter_id, payload = self._vote(environ, poll_id, body)
-        except (_HandOver, DomainError, DBAPIError):
+        except (_HandOver, DomainError, SQLAlchemyError):
             return self.wsgi_app(environ, start_response)
         except Exception:  # the view runs it again; a bug still shows in the log
             log.exception("express vote failed; handed to the view")
