@@ -15,11 +15,12 @@ Flask view, which stays the reference and the documented API:
 - a body that is not JSON, too large, or not a valid ballot;
 - an unknown token, an account blocked or not verified;
 - any refusal by `cast_ballot` (poll closed, not in the audience, voted already…) and any
-  error. The lane has written nothing then (the ballot is one atomic statement, or one
-  transaction on SQLite, that failed), so the view runs the request again and answers it
-  in the caller's language with its usual problem details, or 503 if the database is down.
-  If the database failed after the ballot was stored, the view's run finds it and answers
-  409 `already_voted`, which is true; the receipt is lost either way.
+  error. A refusal writes nothing (the ballot is one atomic statement, or one transaction
+  on SQLite), so the view runs the request again and answers it in the caller's language
+  with its usual problem details, or 503 if the database is down. An error may come after
+  the ballot is stored (the database lost before the answer, a bug): the view's run then
+  finds it and answers 409 `already_voted`, which is true. No ballot is counted twice; the
+  receipt is lost, as it would be with any failed answer.
 
 Every before-request hook of the app is one the lane has accounted for:
 tests/test_express_votes.py fails when a new one appears, so that it is looked at here.
