@@ -44,6 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import MapAdapter
 
 from app.api import RefusedBody, parse_json_body
+from app.auth.login import token_in_authorization
 from app.auth.services import token_holder
 from app.db import MAX_ID
 from app.errors import DomainError
@@ -75,9 +76,10 @@ class ExpressVotes:
         self._url_adapters: dict[str, MapAdapter] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        poll_id = self._poll_id(environ)
-        if poll_id is None:
+        ballot_of = self._ballot_of(environ)
+        if ballot_of is None:
             return self.wsgi_app(environ, start_response)
+        poll_id, raw_token = ballot_of
         started = time.perf_counter()
         body = self._read_body(environ)
         if body is None:
@@ -85,7 +87,7 @@ class ExpressVotes:
         environ["wsgi.input"] = io.BytesIO(body)  # the view reads it again if it takes over
         try:
             with self._app_context():
-                voter_id, payload = self._vote(environ, poll_id, body)
+                voter_id, payload = self._vote(environ, poll_id, raw_token, body)
         except (_HandOver, DomainError, SQLAlchemyError):
             return self.wsgi_app(environ, start_response)
         except Exception:  # the view runs it again; a bug still shows in the log
@@ -105,19 +107,18 @@ class ExpressVotes:
             log_access("POST", environ["PATH_INFO"], 201, elapsed_ms, voter_id)
         return [payload]
 
-    def _poll_id(self, environ: WSGIEnvironment) -> int | None:
-        """The poll's id if the request may take the lane, else None."""
+    def _ballot_of(self, environ: WSGIEnvironment) -> tuple[int, str] | None:
+        """The poll's id and the bearer token if the request may take the lane, else None."""
         if environ["REQUEST_METHOD"] != "POST" or "HTTP_COOKIE" in environ:
             return None
-        if environ.get("HTTP_AUTHORIZATION", "")[:7].lower() != "bearer ":
-            return None
+        raw_token = token_in_authorization(environ.get("HTTP_AUTHORIZATION", ""))
         match = VOTE_PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None:
+        if raw_token is None or match is None:
             return None
         if self.app.config["FORCE_HTTPS"] and environ["wsgi.url_scheme"] != "https":
             return None  # the view redirects
         poll_id = int(match.group(1))
-        return poll_id if poll_id <= MAX_ID else None
+        return (poll_id, raw_token) if poll_id <= MAX_ID else None
 
     def _read_body(self, environ: WSGIEnvironment) -> bytes | None:
         """The JSON body, or None for a body the view must judge (size, type, encoding)."""
@@ -138,15 +139,14 @@ class ExpressVotes:
             return nullcontext()
         return self.app.app_context()
 
-    def _vote(self, environ: WSGIEnvironment, poll_id: int, body: bytes) -> tuple[int, bytes]:
+    def _vote(
+        self, environ: WSGIEnvironment, poll_id: int, raw_token: str, body: bytes
+    ) -> tuple[int, bytes]:
         """Cast the ballot; the voter's id and the response body. `_HandOver` otherwise."""
         try:
             vote = VoteIn.model_validate(parse_json_body(body))
         except (RefusedBody, ValidationError) as refused:
             raise _HandOver from refused
-        raw_token = environ["HTTP_AUTHORIZATION"][7:].strip()
-        if not raw_token:
-            raise _HandOver
         with statement_connection() as conn:
             voter = token_holder(raw_token, conn)
             if voter is None or voter.is_blocked or not voter.is_verified:

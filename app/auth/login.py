@@ -24,12 +24,16 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-def bearer_token(req: Request) -> str | None:
-    """The raw token of an `Authorization: Bearer …` header, if the request has one."""
-    header = req.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
+def token_in_authorization(header: str) -> str | None:
+    """The raw token of an `Authorization: Bearer …` header's value, if it holds one."""
+    if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
     return None
+
+
+def bearer_token(req: Request) -> str | None:
+    """The raw token of the request's `Authorization: Bearer …` header, if it has one."""
+    return token_in_authorization(req.headers.get("Authorization", ""))
 
 
 def signed_in_by_cookie() -> bool:
