@@ -2,16 +2,21 @@
 
 Every setting has a default that works on a fresh machine (SQLite file, in-process jobs,
 log-only notifications); production overrides them with environment variables, see
-`.env.example`.
+`.env.example`. `APP_ENV=production` says the app is in production: there, settings that
+have no safe default (the keys) must be given, and a missing one stops the app at start.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_ENVS = ("development", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong: the app refuses to start rather than run unsafely."""
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -20,10 +25,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _database_url(raw: str | None) -> str:
+def _database_url(raw: str | None, instance_path: Path) -> str:
     """Normalise DATABASE_URL so that PostgreSQL always goes through psycopg 3."""
     if not raw:
-        return f"sqlite:///{PROJECT_ROOT / 'instance' / 'grazhdanin.db'}"
+        return f"sqlite:///{instance_path / 'grazhdanin.db'}"
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix) :]
@@ -35,8 +40,22 @@ class Config:
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         env = dict(os.environ if environ is None else environ)
-        self.SECRET_KEY = env.get("SECRET_KEY") or secrets.token_hex(32)
-        self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"))
+        self.APP_ENV = env.get("APP_ENV") or "development"
+        if self.APP_ENV not in APP_ENVS:
+            raise ConfigError(f"APP_ENV={self.APP_ENV!r}: use one of {', '.join(APP_ENVS)}")
+        # The instance folder holds what a machine keeps of its own: the default SQLite
+        # database and, in development, the keys made for it (app/keys.py).
+        instance_path = Path(env.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+        self.INSTANCE_PATH = str(instance_path)
+        # Signs session cookies and CSRF tokens. Unset in development: made once and kept
+        # in the instance folder, so that every worker and process signs with the same key.
+        self.SECRET_KEY = env.get("SECRET_KEY") or None
+        # Keys the hashes of network addresses and device signatures (poll participations).
+        # A key of its own: rotating SECRET_KEY must not change them, nor the other way.
+        self.ADDRESS_HASH_KEY = env.get("ADDRESS_HASH_KEY") or None
+        if self.APP_ENV == "production":
+            _require_production_keys(self.SECRET_KEY, self.ADDRESS_HASH_KEY)
+        self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"), instance_path)
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or (
             self.REDIS_URL or "memory://"
@@ -76,6 +95,23 @@ class Config:
 
     def as_dict(self) -> dict[str, object]:
         return {key: value for key, value in vars(self).items() if key.isupper()}
+
+
+def _require_production_keys(secret_key: str | None, address_hash_key: str | None) -> None:
+    """Keys made on the machine would differ between web machines and be lost with it."""
+    missing = [
+        name
+        for name, value in (("SECRET_KEY", secret_key), ("ADDRESS_HASH_KEY", address_hash_key))
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f"APP_ENV=production needs {' and '.join(missing)}: set each to a long random"
+            " secret, the same on every web machine (python -c 'import secrets;"
+            " print(secrets.token_hex(32))')"
+        )
+    if secret_key == address_hash_key:
+        raise ConfigError("SECRET_KEY and ADDRESS_HASH_KEY must be different secrets")
 
 
 def engine_options(url: str) -> dict[str, object]:

@@ -15,6 +15,7 @@ from app.db import MAX_ID
 from app.errors import register_error_handlers, validation_problem
 from app.extensions import bootstrap, csrf, db, limiter, migrate
 from app.i18n import init_i18n
+from app.keys import settle_keys
 from app.pool import drop_connections_closed_by_server
 from app.request_log import configure_logging, init_request_log
 from app.security_headers import init_https_redirect, init_security_headers
@@ -27,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
     """Build the app from the environment (`Config`), then apply `overrides` (tests)."""
     settings = Config().as_dict()
     settings.update(overrides or {})
+    settle_keys(settings)
     settings.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(str(settings["SQLALCHEMY_DATABASE_URI"]))
     )
@@ -37,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
         validation_error_status=422,
         validation_error_callback=validation_problem,
         doc_ui=False,
+        instance_path=str(settings["INSTANCE_PATH"]),
     )
     app.config.update(settings)
     app.session_interface = CookieSessionInterface()

@@ -43,6 +43,7 @@ SIMILAR = [
 CONFIG = {
     "TESTING": False,
     "SECRET_KEY": "bench",
+    "ADDRESS_HASH_KEY": "bench-hash",
     "JOBS_EAGER": True,
     "REDIS_URL": None,
     "RATELIMIT_ENABLED": False,

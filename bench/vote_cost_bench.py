@@ -45,6 +45,7 @@ def count_votes(setup: dict) -> None:
     os.environ.update(
         DATABASE_URL=setup["url"],
         SECRET_KEY="vote-cost",  # noqa: S106 (a throw-away database's app)
+        ADDRESS_HASH_KEY="vote-cost-hash",
         RATELIMIT_ENABLED="false",
         LOG_LEVEL="WARNING",
     )

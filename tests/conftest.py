@@ -32,6 +32,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BASE_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
+    "ADDRESS_HASH_KEY": "test-address-hash-key",
     "JOBS_EAGER": True,
     "REDIS_URL": None,
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -33,7 +33,14 @@ FULL = os.environ.get("RELIABILITY_SCALE") == "full"
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    app = create_app({"TESTING": True, "SECRET_KEY": "doc", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "doc",
+            "ADDRESS_HASH_KEY": "doc-hash",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        }
+    )
     return app.test_client().get("/api/v1/openapi.json").json
 
 

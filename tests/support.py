@@ -15,6 +15,12 @@ _CSRF = re.compile(
 )
 
 
+def csrf_token_in(html: str) -> str | None:
+    """The CSRF token of the (first) form on a page, if it has one."""
+    match = _CSRF.search(html)
+    return (match.group(1) or match.group(2)) if match else None
+
+
 class ApiClient:
     """JSON calls to /api/v1 with an optional bearer token."""
 
@@ -60,10 +66,9 @@ class PageClient:
         return self.client.get(path, **kwargs)
 
     def csrf_token(self, path: str) -> str:
-        html = self.client.get(path).get_data(as_text=True)
-        match = _CSRF.search(html)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1) or match.group(2)
+        token = csrf_token_in(self.client.get(path).get_data(as_text=True))
+        assert token, f"no CSRF token on {path}"
+        return token
 
     def submit(
         self, path: str, data: dict[str, Any], *, form_page: str | None = None, follow: bool = False

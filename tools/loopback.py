@@ -170,20 +170,24 @@ def start_gunicorn(
     log_path: Path | None = None,
     keepalive: int | None = None,
     ready_seconds: float = 60,
+    config: Path | None = None,
 ) -> Gunicorn:
     """Serve the app with gunicorn and wait until /healthz answers.
 
-    The environment gets a fixed SECRET_KEY, rate limits off and no REDIS_URL unless `env`
-    says otherwise (a value of None removes a variable). `keepalive` (seconds an idle
-    connection stays open; gunicorn's default is 2) lets a load test stand in for a proxy
-    that keeps connections to clients open longer than they stay idle. A busy machine may
-    need more than the default `ready_seconds` to import the app in every worker.
+    The environment gets fixed keys (SECRET_KEY, ADDRESS_HASH_KEY), rate limits off and no
+    REDIS_URL unless `env` says otherwise (a value of None removes a variable). `keepalive`
+    (seconds an idle connection stays open; gunicorn's default is 2) lets a load test stand
+    in for a proxy that keeps connections to clients open longer than they stay idle. A busy
+    machine may need more than the default `ready_seconds` to import the app in every
+    worker. `config` is the gunicorn settings file (default: an empty one, so that no access
+    log is written under load); the command line's options win over it.
     """
     port = port or free_port()
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "loopback-secret",
+        "ADDRESS_HASH_KEY": "loopback-address-hash-key",
         "RATELIMIT_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
     }
@@ -193,7 +197,8 @@ def start_gunicorn(
             environment.pop(key, None)
         else:
             environment[key] = value
-    EMPTY_GUNICORN_CONFIG.write_text("# empty: settings come from the command line\n")
+    if config is None:
+        EMPTY_GUNICORN_CONFIG.write_text("# empty: settings come from the command line\n")
     output = log_path.open("ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 (fixed command line)
         [
@@ -212,7 +217,7 @@ def start_gunicorn(
             "--bind",
             f"127.0.0.1:{port}",
             "--config",
-            str(EMPTY_GUNICORN_CONFIG),  # not ./gunicorn.conf.py: no access log under load
+            str(config or EMPTY_GUNICORN_CONFIG),
             "--log-level",
             "warning",
             "wsgi:app",
@@ -321,6 +326,7 @@ def start_job_worker(
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "loopback-secret",
+        "ADDRESS_HASH_KEY": "loopback-address-hash-key",
         "LOG_LEVEL": "WARNING",
         **(env or {}),
     }

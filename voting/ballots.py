@@ -7,8 +7,6 @@ UNIQUE(poll, user) on participations makes one ballot per person a fact, whateve
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import secrets
 import uuid
 import weakref
@@ -16,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +24,7 @@ from app.db import utcnow
 from app.driver_sql import fetch_rows
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.keys import address_hash
 from app.points.services import award_points
 from app.text import check_text
 from voting.models import (
@@ -153,13 +151,6 @@ def new_receipt() -> str:
     """128 random bits, shown in groups of four for reading aloud or copying."""
     raw = secrets.token_hex(16).upper()
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
-def _keyed_hash(value: str | None) -> str | None:
-    if not value:
-        return None
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
 
 
 def ballot_rows(
@@ -296,8 +287,8 @@ def cast_ballot(
             "poll_id": poll.id,
             "user_id": voter.id,
             "created_at": now,
-            "address_hash": _keyed_hash(address),
-            "device_hash": _keyed_hash(device),
+            "address_hash": address_hash(address),
+            "device_hash": address_hash(device),
         }
         write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write
         outcome = write(conn, poll, participation, ballot, choices, texts)

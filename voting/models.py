@@ -131,8 +131,8 @@ class Participation(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Keyed hashes (HMAC with the app's secret) of the network address and the device
-    # signature, for the coordinated-voting report; the raw values are not kept.
+    # Keyed hashes (HMAC with ADDRESS_HASH_KEY, app/keys.py) of the network address and the
+    # device signature, for the coordinated-voting report; the raw values are not kept.
     address_hash: Mapped[str | None] = mapped_column(String(32))
     device_hash: Mapped[str | None] = mapped_column(String(32))
 
