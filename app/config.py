@@ -73,6 +73,9 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.PERMANENT_SESSION_LIFETIME = int(env.get("SESSION_LIFETIME_SECONDS", 60 * 60 * 24 * 7))
         self.FORCE_HTTPS = _bool(env.get("FORCE_HTTPS"), False)
+        # The proxies (addresses, networks or `*`) whose X-Forwarded-For names the client
+        # (app/proxies.py); gunicorn.conf.py gives gunicorn the same, for X-Forwarded-Proto.
+        self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024))
         self.API_TOKEN_TTL_SECONDS = int(env.get("API_TOKEN_TTL_SECONDS", 60 * 60 * 24 * 30))
         self.VERIFICATION_CODE_TTL_SECONDS = int(env.get("VERIFICATION_CODE_TTL_SECONDS", 15 * 60))

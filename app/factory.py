@@ -17,6 +17,7 @@ from app.extensions import bootstrap, csrf, db, limiter, migrate
 from app.i18n import init_i18n
 from app.keys import settle_keys
 from app.pool import drop_connections_closed_by_server
+from app.proxies import init_trusted_proxies
 from app.request_log import configure_logging, init_request_log
 from app.security_headers import init_https_redirect, init_security_headers
 from app.sessions import CookieSessionInterface
@@ -51,7 +52,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> OpenAPI:
     _register_commands(app)
     register_error_handlers(app)
     app.url_value_preprocessor(_refuse_ids_out_of_range)
-    init_security_headers(app)  # last: its middleware wraps voting's express lane too
+    init_security_headers(app)  # its middleware wraps voting's express lane too
+    init_trusted_proxies(app)  # last: the client's address is settled before anything runs
     return app
 
 

@@ -155,7 +155,7 @@ class ExpressVotes:
                 voter,
                 poll_id,
                 [answer.model_dump(exclude_none=True) for answer in vote.answers],
-                address=environ.get("REMOTE_ADDR"),
+                address=environ.get("REMOTE_ADDR"),  # the client's: app/proxies.py ran first
                 device="|".join(environ.get(key, "") for key in _DEVICE_KEYS),
                 conn=conn,
             )
