@@ -86,6 +86,17 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyAttempts(DomainError):
+    """A try refused until `retry_after` seconds have passed (sent as Retry-After)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Invalid(DomainError):
     """Validation failure; `errors` maps field names to messages."""
 
@@ -231,9 +242,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError) -> Any:
         if is_api_request():
-            return problem(
+            response = problem(
                 exc.status, exc.detail, code=exc.code, errors=exc.errors, extra=exc.extra
             )
+            if isinstance(exc, TooManyAttempts):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         return _render_page_error(exc.status, exc.detail)
 
     @app.errorhandler(HTTPException)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -20,15 +20,9 @@ def code_limit() -> str:
 
 
 def failed(response: Response) -> bool:
-    """Only refused attempts count towards the sign-in limit."""
+    """Only refused attempts count towards the sign-in limit (per address). Guessing one
+    account's password from many addresses is slowed down by app/auth/throttle.py."""
     return response.status_code in (401, 422)
-
-
-def email_key() -> str:
-    """Per-account key, so guessing one account's password from many addresses is limited too."""
-    data = request.get_json(silent=True) if request.is_json else request.form
-    email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
-    return f"email:{str(email or '').strip().lower()}"
 
 
 def user_key() -> str:

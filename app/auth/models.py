@@ -1,4 +1,5 @@
-"""Accounts: users with several roles, API tokens, one-time verification codes."""
+"""Accounts: users with several roles, API tokens, one-time verification codes, and the
+count of failed sign-ins that slows guessing down."""
 
 from __future__ import annotations
 
@@ -144,4 +145,17 @@ class VerificationCode(db.Model):
     used_at: Mapped[datetime | None]
 
 
-__all__ = ["ApiToken", "Role", "User", "UserRole", "VerificationCode"]
+class SignInThrottle(db.Model):
+    """An account's failed sign-ins in a row, for the growing wait before its next try
+    (app/auth/throttle.py). No row: no recent failure, no wait."""
+
+    __tablename__ = "sign_in_throttles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    failures: Mapped[int]
+    last_failed_at: Mapped[datetime]
+
+
+__all__ = ["ApiToken", "Role", "SignInThrottle", "User", "UserRole", "VerificationCode"]

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import psycopg
 
 from app.auth.models import ApiToken, Role, StandingMixin, User, UserRole, VerificationCode
 from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.throttle import forget_failed_sign_ins, record_failed_sign_in, refuse_if_waiting
 from app.db import utcnow
 from app.districts import find_district
 from app.driver_sql import fetch_rows
@@ -105,12 +106,23 @@ def register_user(
 
 
 def authenticate(email: object, password: object) -> User | None:
-    """The user these credentials belong to, or None; blocked users may still sign in."""
+    """The user these credentials belong to, or None; blocked users may still sign in.
+
+    A try on an account that must still wait after failed ones (app/auth/throttle.py) is
+    refused with `TooManyAttempts` before the password is checked. A failure is counted in
+    the session: the caller commits it, refusal or not.
+    """
     if not isinstance(email, str) or not isinstance(password, str):
         return None
     user = get_user_by_email(email.strip())
+    now = utcnow()
+    failures = refuse_if_waiting(user.id, now) if user is not None else 0
     if not verify_password(user.password_hash if user else None, password) or user is None:
+        if user is not None:
+            record_failed_sign_in(user.id, now)
         return None
+    if failures:
+        forget_failed_sign_ins(user.id)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -29,7 +29,7 @@ from app.auth.services import (
     register_user,
     send_verification_code,
 )
-from app.errors import DomainError
+from app.errors import DomainError, TooManyAttempts
 from app.extensions import db, limiter
 from app.notifications.services import list_inbox, mark_all_read
 from app.points.services import get_balance, list_entries
@@ -91,14 +91,17 @@ def register() -> Response | tuple[str, int] | str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(limits.login_limit, methods=["POST"], deduct_when=limits.failed)
-@limiter.limit(
-    limits.login_limit, methods=["POST"], key_func=limits.email_key, deduct_when=limits.failed
-)
-def login() -> Response | tuple[str, int] | str:
+def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | str:
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except TooManyAttempts as refused:
+            form.email.errors = [str(refused.detail)]
+            retry = {"Retry-After": str(refused.retry_after)}
+            return render_template("auth/login.html", form=form), refused.status, retry
         if user is None:
+            db.session.commit()  # the failure counts for the account
             form.password.errors = [_("Неверный адрес или пароль.")]
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
