@@ -5,14 +5,19 @@ over. Pages and API follow the same rule."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.auth.models import SignInThrottle
 from app.auth.throttle import FREE_FAILURES, MAX_WAIT, wait_after
+from app.db import utcnow
 from app.extensions import db
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support import ApiClient
 
 WRONG = "wrong-password"
 
@@ -144,3 +149,26 @@ def test_the_wait_is_told_in_the_readers_language(client):
     assert refused.status_code == 429
     assert "Too many failed sign-in attempts" in refused.json["detail"]
     assert "30 seconds" in refused.json["detail"]
+
+
+def test_simultaneous_tries_on_one_account_are_judged_one_after_the_other(app, is_postgres):
+    if not is_postgres:
+        pytest.skip("SQLite serialises writers, so there is no race to test: run on PostgreSQL")
+    user = UserFactory()
+    db.session.add(
+        SignInThrottle(user_id=user.id, failures=FREE_FAILURES - 1, last_failed_at=utcnow())
+    )
+    db.session.commit()
+    email, tries = user.email, 6
+    barrier = threading.Barrier(tries)
+
+    def attempt() -> int:
+        client = ApiClient(app.test_client())
+        barrier.wait()
+        return token_try(client, email).status_code
+
+    with ThreadPoolExecutor(tries) as pool:
+        statuses = sorted(pool.map(lambda _: attempt(), range(tries)))
+    # The last free try is checked; it starts the wait, which the others fall into.
+    assert statuses == [401] + [429] * (tries - 1)
+    assert throttle_of(user).failures == FREE_FAILURES
