@@ -84,6 +84,7 @@ def build_scenario(password_hash: str) -> Scenario:
     _person(scenario, "blocked", display_name="Нарушитель Глеб", blocked_at=utcnow())
     _person(scenario, "expert", display_name="Эксперт Дарья", roles=[Role.EXPERT])
     _person(scenario, "moderator", display_name="Модератор Ева", roles=[Role.MODERATOR])
+    _person(scenario, "colleague", display_name="Модератор Ирина", roles=[Role.MODERATOR])
     _person(scenario, "staff", display_name="Сотрудник Жанна", roles=[Role.STAFF])
     _person(scenario, "admin", display_name="Админ Зоя", roles=[Role.ADMIN])
     author = _person(scenario, "author", display_name="Автор Мария")
@@ -101,6 +102,8 @@ def build_scenario(password_hash: str) -> Scenario:
     scenario.ids.update(author_id=scenario.people["author"].id)
     scenario.ids.update(victim_id=scenario.people["victim"].id)
     scenario.ids.update(victim_email=scenario.people["victim"].email)
+    for label in ("expert", "moderator", "colleague", "staff", "admin"):
+        scenario.ids[f"{label}_id"] = scenario.people[label].id
     scenario.users = {}
     return scenario
 
@@ -121,6 +124,12 @@ def _ideas_project(scenario: Scenario, author: User) -> None:
         status=IdeaStatus.PENDING,
         published_at=None,
     )
+    moderators_pending = IdeaFactory(
+        project=premoderated,
+        author=scenario.users["moderator"],
+        status=IdeaStatus.PENDING,
+        published_at=None,
+    )
     draft_project = ProjectFactory(stage=ProjectStage.DRAFT)
     ids.update(
         project_id=project.id,
@@ -130,6 +139,7 @@ def _ideas_project(scenario: Scenario, author: User) -> None:
         comment_id=comment.id,
         pending_idea_id=pending.id,
         own_pending_idea_id=own_pending.id,
+        moderators_pending_idea_id=moderators_pending.id,
         draft_project_id=draft_project.id,
     )
 
