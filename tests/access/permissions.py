@@ -65,6 +65,8 @@ RUN = {"run_id": "run_id", "cluster_id": "cluster_id"}
 REVIEW_IDEA = {"idea_id": "review_idea_id"}
 OPEN_POLL = {"poll_id": "open_poll_id"}
 DRAFT_POLL = {"poll_id": "draft_poll_id"}
+DECIDED_POLL = {"poll_id": "decided_poll_id"}
+CORRECTION = {"text": "Парковку расширят на 60 мест.", "reason": "Нашлось место во дворе."}
 OWN_PENDING = {"idea_id": "own_pending_idea_id"}
 OWN_IDEA = {"idea_id": "own_idea_id"}
 SOMEONE_ELSES_PENDING = {"idea_id": "pending_idea_id"}
@@ -293,7 +295,10 @@ TABLE: dict[str, Rule | list[Rule]] = {
         Roles("staff", at={**DRAFT_POLL, "action": "=open"}),
         Roles("staff", at={**DRAFT_POLL, "action": "=delete"}),
     ],
-    "voting.staff_decision": Roles("staff", body={"text": "Решено открыть офис."}),
+    "voting.staff_decision": [
+        Roles("staff", body={"text": "Решено открыть офис."}),
+        Roles("staff", at=DECIDED_POLL, body=CORRECTION),
+    ],
     "voting.staff_report": Roles("staff"),
     "voting.staff_clusters": Roles("staff"),
     "voting.staff_follow_up": Roles("staff", body={"clusters": "0"}),
@@ -306,5 +311,8 @@ TABLE: dict[str, Rule | list[Rule]] = {
     "voting_api.export": [Public(), Public(query={"format": "csv"})],
     "voting_api.list_ballots": Public(),
     "voting_api.receipt_proof": Public(),
-    "voting_api.decision": Roles("staff", body={"text": "Решено открыть офис."}),
+    "voting_api.decision": [
+        Roles("staff", body={"text": "Решено открыть офис."}),
+        Roles("staff", at=DECIDED_POLL, body=CORRECTION),
+    ],
 }

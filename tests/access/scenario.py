@@ -1,9 +1,10 @@
 """One small city for the access tests: a user per role and a real row for every URL parameter.
 
 Built once per module through the factories and the services, so every rule of the URL map
-can be called with ids that resolve: someone else's pending idea, a draft project, a draft,
-an open and a closed poll (with a receipt), a finished clustering run, a review, a comment,
-published results with an implemented idea. Every person has an e-mail and a phone, so the
+can be called with ids that resolve: someone else's pending idea (and a moderator's own), a
+draft project, a draft, an open and a closed poll (with a receipt), a closed one with a
+published decision, a finished clustering run, a review, a comment, published results with
+an implemented idea. Every person has an e-mail and a phone, so the
 personal-data tests can look for both in everything the app shows.
 """
 
@@ -21,7 +22,7 @@ from ideas.review.reviews import review_idea
 from ideas.review.selection import select_ideas, set_implementation
 from tests.factories import CommentFactory, IdeaFactory, ProjectFactory, UserFactory, make_poll
 from voting.ballots import cast_ballot
-from voting.services import close_poll
+from voting.services import close_poll, publish_decision
 
 ROLES = ("anonymous", "resident", "unverified", "blocked", "expert", "moderator", "staff", "admin")
 
@@ -191,11 +192,15 @@ def _polls(scenario: Scenario, author: User) -> None:
         receipt = cast_ballot(voter, closed.id, answers)
         db.session.commit()
     close_poll(closed)
+    decided = make_poll(staff, title="Итоги опроса о парковках")
+    close_poll(decided)
+    publish_decision(decided, "Парковку у центра госуслуг расширят на 40 мест.", staff)
     db.session.commit()
     scenario.ids.update(
         draft_poll_id=draft.id,
         open_poll_id=opened.id,
         poll_id=closed.id,
+        decided_poll_id=decided.id,
         question_id=free.id,
         receipt=receipt,
     )
