@@ -5,6 +5,10 @@ lock, on SQLite the database write lock, so when two moderators decide on one it
 once the second waits, then sees the first one's outcome and gets a 409 with the current
 state. Exactly one decision wins; each is written to the append-only log with the state
 before and after. Status changes go through `ideas.services`.
+
+Nobody decides on what they wrote (conflict of interest, 403): an idea whose authors
+include the moderator (its own author and those of the ideas merged into it), a merge into
+such an idea, or their own comment. Another moderator decides.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import select, update
 
 from app.auth.models import User
 from app.db import utcnow
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications.services import notify
 from app.text import check_text
@@ -149,6 +153,31 @@ def _reason_for(action: Action, code: str | None, project_id: int) -> tuple[str 
     return reason.code, reason.title
 
 
+def check_not_author(moderator: User, target_type: str, target_id: int) -> None:
+    """403 if the moderator wrote the item (see the module docstring), for a page to ask
+    before reading its form; `decide` asks again under the item's lock. An unknown item
+    passes, for `decide` to answer."""
+    if target_type == Target.IDEA and (idea := db.session.get(Idea, target_id)) is not None:
+        _refuse_own(moderator, _authors(idea))
+    elif (
+        target_type == Target.COMMENT
+        and (comment := db.session.get(Comment, target_id)) is not None
+    ):
+        _refuse_own(moderator, {comment.author_id})
+
+
+def _refuse_own(moderator: User, author_ids: set[int]) -> None:
+    if moderator.id in author_ids:
+        raise Forbidden(
+            _("Это ваш материал: решение по нему принимает другой модератор (конфликт интересов)."),
+            extra={"reason": "conflict_of_interest"},
+        )
+
+
+def _authors(idea: Idea) -> set[int]:
+    return {author.id for author in ideas.people_behind(idea)}
+
+
 def _idea_state(idea: Idea) -> dict[str, Any]:
     return {
         "status": idea.status.value,
@@ -191,6 +220,7 @@ def _decide_idea(
     moderator: User, request: DecisionRequest, action: Action, note: str | None
 ) -> Decision:
     idea = _claim(Idea, request.target_id)
+    _refuse_own(moderator, _authors(idea))
     before = _idea_state(idea)
     _require_undecided(before, request, action, _IDEA_FROM[action])
     code, title = _reason_for(action, request.reason, idea.project_id)
@@ -235,6 +265,7 @@ def _merge(moderator: User, source: Idea, target_id: int | None, message: str | 
         or target.status not in (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED)
     ):
         raise Invalid(invalid, errors={"merge_into": [invalid]})
+    _refuse_own(moderator, _authors(target))
     supporters = list(
         db.session.scalars(
             select(User)
@@ -291,6 +322,7 @@ def _decide_comment(
     moderator: User, request: DecisionRequest, action: Action, note: str | None
 ) -> Decision:
     comment = _claim(Comment, request.target_id)
+    _refuse_own(moderator, {comment.author_id})
     before = _comment_state(comment)
     _require_undecided(before, request, action, _COMMENT_FROM[action])
     code, title = _reason_for(action, request.reason, comment.idea.project_id)
@@ -304,7 +336,7 @@ def _decide_comment(
         ideas.set_comment_status(comment, to)
     _resolve_flags(Target.COMMENT, comment.id)
     db.session.flush()
-    if action in (Action.REJECT, Action.HIDE) and comment.author_id != moderator.id:
+    if action in (Action.REJECT, Action.HIDE):
         with force_locale(comment.author.locale or "ru"):
             body = _(
                 "Ваш комментарий к идее «%(idea)s» скрыт модератором.", idea=comment.idea.title

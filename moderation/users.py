@@ -7,6 +7,7 @@ from sqlalchemy import func, select, union_all
 
 from app.auth import services as accounts
 from app.auth.models import User
+from app.auth.permissions import check_may_block
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.notifications.services import notify
@@ -30,7 +31,12 @@ def get_user(user_id: int) -> User:
 
 
 def block(moderator: User, user: User, reason_code: str | None, note: str | None) -> Decision:
-    """Block an account: it may still sign in and read, but not post, support, flag or vote."""
+    """Block an account: it may still sign in and read, but not post, support, flag or vote.
+
+    Who may block whom is `check_may_block`'s rule (moderators block only residents and
+    experts); it is asked before anything else, so a refused block tells nothing more.
+    """
+    check_may_block(moderator, user)
     if user.is_blocked:
         raise Conflict(_("Пользователь уже заблокирован."), extra={"current": _state(user)})
     reason = require_reason(reason_code, None) if reason_code else None
@@ -58,6 +64,8 @@ def block(moderator: User, user: User, reason_code: str | None, note: str | None
 
 
 def unblock(moderator: User, user: User, note: str | None) -> Decision:
+    """Lift a block, under the same rule of who may block whom."""
+    check_may_block(moderator, user)
     if not user.is_blocked:
         raise Conflict(_("Пользователь не заблокирован."), extra={"current": _state(user)})
     before = _state(user)

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.auth.permissions import require_user
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from moderation import users as user_moderation
-from moderation.decisions import DecisionRequest, decide
+from moderation.decisions import DecisionRequest, check_not_author, decide
 from moderation.forms import BlockForm, DecisionForm, UnblockForm
 from moderation.log import count_decisions_since, decisions_query, median_seconds_to_decision
 from moderation.queue import count_waiting, list_queue
@@ -30,7 +30,10 @@ def _int_arg(name: str) -> int | None:
 
 @bp.get("/moderation")
 def queue() -> str:
-    require_user(Role.MODERATOR)
+    return _queue_page(require_user(Role.MODERATOR))
+
+
+def _queue_page(moderator: User) -> str:
     project_id = _int_arg("project")
     kind = request.args.get("kind") if request.args.get("kind") in ("idea", "comment") else None
     page = _int_arg("page") or 1
@@ -60,12 +63,17 @@ def queue() -> str:
         flagged=user_moderation.flagged_users(),
         block_form=BlockForm(),
         unblock_form=UnblockForm(),
+        moderator=moderator,
     )
 
 
 @bp.post("/moderation/decide/<target_type>/<int:target_id>")
-def decide_page(target_type: str, target_id: int) -> Response:
+def decide_page(target_type: str, target_id: int) -> Response | tuple[str, int]:
     moderator = require_user(Role.MODERATOR)
+    try:
+        check_not_author(moderator, target_type, target_id)
+    except DomainError as error:
+        return _refused(moderator, error)
     form = DecisionForm(prefix=f"{target_type}-{target_id}")
     form.reason.choices = [SelectChoice(r.code, r.title) for r in list_reasons()]
     action = form.chosen_action()
@@ -86,12 +94,21 @@ def decide_page(target_type: str, target_id: int) -> Response:
             ),
         )
     except DomainError as error:
-        db.session.rollback()
-        details = " ".join(m for messages in (error.errors or {}).values() for m in messages)
-        flash(f"{error.detail} {details}".strip(), "danger")
-        return redirect(request.referrer or url_for("moderation.queue"))
+        return _refused(moderator, error)
     db.session.commit()
     flash(_("Решение принято: %(action)s.", action=form[action].label.text), "success")
+    return redirect(request.referrer or url_for("moderation.queue"))
+
+
+def _refused(moderator: User, error: DomainError) -> Response | tuple[str, int]:
+    """Show why a decision or a block was refused. A refusal of who may act (403) answers
+    with the queue page and its status, as the API answers 403; the others send the
+    moderator back to where they were."""
+    db.session.rollback()
+    details = " ".join(m for messages in (error.errors or {}).values() for m in messages)
+    flash(f"{error.detail or ''} {details}".strip(), "danger")
+    if error.status == 403:
+        return _queue_page(moderator), 403
     return redirect(request.referrer or url_for("moderation.queue"))
 
 
@@ -104,7 +121,7 @@ def log() -> str:
 
 
 @bp.post("/moderation/users/<int:user_id>/block")
-def block(user_id: int) -> Response:
+def block(user_id: int) -> Response | tuple[str, int]:
     moderator = require_user(Role.MODERATOR)
     form = BlockForm()
     if form.validate_on_submit():
@@ -113,24 +130,20 @@ def block(user_id: int) -> Response:
                 moderator, user_moderation.get_user(user_id), None, form.note.data
             )
         except DomainError as error:
-            db.session.rollback()
-            flash(error.detail or "", "danger")
-        else:
-            db.session.commit()
-            flash(_("Пользователь заблокирован."), "success")
+            return _refused(moderator, error)
+        db.session.commit()
+        flash(_("Пользователь заблокирован."), "success")
     return redirect(url_for("moderation.queue"))
 
 
 @bp.post("/moderation/users/<int:user_id>/unblock")
-def unblock(user_id: int) -> Response:
+def unblock(user_id: int) -> Response | tuple[str, int]:
     moderator = require_user(Role.MODERATOR)
     if UnblockForm().validate_on_submit():
         try:
             user_moderation.unblock(moderator, user_moderation.get_user(user_id), None)
         except DomainError as error:
-            db.session.rollback()
-            flash(error.detail or "", "danger")
-        else:
-            db.session.commit()
-            flash(_("Пользователь разблокирован."), "success")
+            return _refused(moderator, error)
+        db.session.commit()
+        flash(_("Пользователь разблокирован."), "success")
     return redirect(url_for("moderation.queue"))

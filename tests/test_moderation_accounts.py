@@ -116,3 +116,94 @@ def test_workload_counts_waiting_and_lists_nothing_when_quiet(api, moderator):
     assert body["waiting"] == {"ideas": 0, "comments": 0}
     assert body["median_seconds_to_decision"] is None
     assert body["flagged_users"] == []
+
+
+def _blocked(user) -> bool:
+    db.session.expire_all()
+    return db.session.get(type(user), user.id).is_blocked
+
+
+@pytest.mark.parametrize(
+    ("roles", "reason"),
+    [
+        (("staff",), "target_outranks"),
+        (("moderator",), "target_outranks"),
+        (("admin",), "target_is_admin"),
+        (("expert", "staff"), "target_outranks"),
+    ],
+)
+def test_a_moderator_cannot_block_staff_moderators_or_admins_on_the_api(
+    api, moderator, roles, reason
+):
+    target = UserFactory(roles=roles)
+    api.login(moderator.email)
+    response = api.post(f"/users/{target.id}/block", {"reason": "spam"})
+    assert response.status_code == 403
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json["reason"] == reason
+    assert not _blocked(target)
+    assert db.session.scalars(select(Decision)).all() == []
+
+
+@pytest.mark.parametrize("roles", [(), ("expert",)])
+def test_a_moderator_blocks_residents_and_experts(api, moderator, roles):
+    target = UserFactory(roles=roles)
+    api.login(moderator.email)
+    assert api.post(f"/users/{target.id}/block", {}).status_code == 200
+    assert _blocked(target)
+
+
+def test_only_an_admin_blocks_and_unblocks_a_moderator_or_staff(api, moderator):
+    admin = UserFactory(roles=("admin",))
+    staff = UserFactory(roles=("staff",))
+    colleague = UserFactory(roles=("moderator",))
+    api.login(admin.email)
+    assert api.post(f"/users/{staff.id}/block", {}).status_code == 200
+    assert api.post(f"/users/{colleague.id}/block", {}).status_code == 200
+    api.login(moderator.email)
+    refused = api.post(f"/users/{staff.id}/unblock", {})
+    assert refused.status_code == 403
+    assert refused.json["reason"] == "target_outranks"
+    assert _blocked(staff)
+    api.login(admin.email)
+    assert api.post(f"/users/{staff.id}/unblock", {}).status_code == 200
+    assert not _blocked(staff)
+
+
+def test_nobody_blocks_themselves_or_an_admin(api, moderator):
+    admin, other_admin = UserFactory(roles=("admin",)), UserFactory(roles=("admin",))
+    api.login(moderator.email)
+    assert api.post(f"/users/{moderator.id}/block", {}).json["reason"] == "self"
+    api.login(admin.email)
+    assert api.post(f"/users/{admin.id}/block", {}).json["reason"] == "self"
+    refused = api.post(f"/users/{other_admin.id}/block", {})
+    assert refused.status_code == 403
+    assert refused.json["reason"] == "target_is_admin"
+    assert not _blocked(moderator)
+    assert not _blocked(other_admin)
+
+
+def test_the_block_page_refuses_a_moderator_blocking_staff_and_says_why(pages, moderator):
+    staff = UserFactory(roles=("staff",))
+    pages.login(moderator.email)
+    response = pages.submit(
+        f"/moderation/users/{staff.id}/block", {"note": "спам"}, form_page="/moderation"
+    )
+    assert response.status_code == 403
+    assert "Модератора или сотрудника может заблокировать только администратор." in (
+        response.get_data(as_text=True)
+    )
+    assert not _blocked(staff)
+    self_block = pages.submit(
+        f"/moderation/users/{moderator.id}/block", {"note": ""}, form_page="/moderation"
+    )
+    assert self_block.status_code == 403
+    assert "Нельзя заблокировать или разблокировать самого себя." in self_block.get_data(
+        as_text=True
+    )
+    resident = UserFactory()
+    allowed = pages.submit(
+        f"/moderation/users/{resident.id}/block", {"note": ""}, form_page="/moderation"
+    )
+    assert allowed.status_code == 302
+    assert _blocked(resident)

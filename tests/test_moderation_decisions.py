@@ -332,3 +332,69 @@ def test_workload_reports_waiting_items_and_median_time(api, moderator):
     assert body["waiting"]["ideas"] == 1
     assert body["decisions_today"] == 1
     assert body["median_seconds_to_decision"] >= 0
+
+
+def _own_items(moderator):
+    """What a moderator wrote: a pending idea, a published one with an idea of someone else
+    merged into it, and a pending comment; plus someone else's idea of the same project."""
+    project = ProjectFactory(moderation=ModerationMode.PRE)
+    pending = IdeaFactory(
+        project=project, author=moderator, status=IdeaStatus.PENDING, published_at=None
+    )
+    published = IdeaFactory(project=project, author=moderator)
+    other = IdeaFactory(project=project)
+    merged_in = IdeaFactory(
+        project=project, status=IdeaStatus.MERGED, merged_into_id=other.id, author=moderator
+    )
+    comment = CommentFactory(author=moderator, status=CommentStatus.PENDING)
+    db.session.commit()
+    return pending, published, other, merged_in, comment
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        ("pending", {"action": "approve"}),
+        ("pending", {"action": "reject", "reason": "off_topic"}),
+        ("pending", {"action": "hide"}),
+        ("published", {"action": "hide"}),
+        ("pending", {"action": "merge", "merge_into": "other"}),
+        ("other", {"action": "hide"}),  # an idea the moderator's own was merged into
+        ("other", {"action": "merge", "merge_into": "published"}),  # merging into their own
+        ("comment", {"action": "approve"}),
+    ],
+)
+def test_a_moderator_never_decides_on_what_they_wrote(api, moderator, target, body):
+    pending, published, other, _merged_in, comment = _own_items(moderator)
+    rows = {"pending": pending, "published": published, "other": other, "comment": comment}
+    item = rows[target]
+    if "merge_into" in body:
+        body = {**body, "merge_into": rows[body["merge_into"]].id}
+    kind = "comment" if target == "comment" else "idea"
+    before = item.status
+    api.login(moderator.email)
+    response = decide(api, target_type=kind, target_id=item.id, **body)
+    assert response.status_code == 403
+    assert response.json["reason"] == "conflict_of_interest"
+    assert "конфликт интересов" in response.json["detail"]
+    db.session.expire_all()
+    assert db.session.get(type(item), item.id).status is before
+    assert db.session.scalars(select(Decision)).all() == []
+    api.login(UserFactory(roles=("moderator",)).email)
+    assert decide(api, target_type=kind, target_id=item.id, **body).status_code == 201
+
+
+def test_the_queue_page_refuses_a_decision_on_the_moderators_own_idea(pages, moderator):
+    pending, *_rest = _own_items(moderator)
+    pages.login(moderator.email)
+    queue = pages.get("/moderation").get_data(as_text=True)
+    assert "Это ваш материал" in queue
+    response = pages.submit(
+        f"/moderation/decide/idea/{pending.id}",
+        {f"idea-{pending.id}-approve": "1", f"idea-{pending.id}-expected_status": "pending"},
+        form_page="/moderation",
+    )
+    assert response.status_code == 403
+    assert "конфликт интересов" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Idea, pending.id).status is IdeaStatus.PENDING

@@ -52,7 +52,7 @@ def test_each_documented_body_has_the_fields_its_route_reads(client):
     assert {"target_type", "target_id", "action"} <= set(schemas[name]["properties"])
     poll = doc["paths"]["/api/v1/polls/{poll_id}/decision"]["post"]["requestBody"]
     name = poll["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    assert set(schemas[name]["properties"]) == {"text"}
+    assert set(schemas[name]["properties"]) == {"text", "reason"}
     for path, field in (
         ("/api/v1/polls/{poll_id}/results", "turnout"),
         ("/api/v1/projects/{project_id}/results", "participation"),

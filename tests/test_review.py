@@ -9,6 +9,7 @@ from app.extensions import db
 from app.notifications.models import Channel, Notification
 from app.points.services import get_balance
 from ideas.models import IdeaStatus, ProjectStage, Support
+from ideas.review.models import Review
 from tests.factories import CommentFactory, IdeaFactory, ProjectFactory, UserFactory
 
 SCORES = {"usefulness": 5, "feasibility": 4, "cost": 3, "reach": 4}
@@ -293,3 +294,70 @@ def test_exports_hold_no_email_phone_or_name(api, project, staff, client):
     tables = client.get(f"/api/v1/projects/{project.id}/export").json
     assert tables["supports"] == [{"idea_id": idea.id, "okrug": "ЦАО", "supports": 1}]
     assert tables["selection"][0]["idea_id"] == idea.id
+
+
+def _score_on_page(pages, idea, scores):
+    data = {f"score-{code}": value for code, value in scores.items()}
+    return pages.submit(f"/ideas/{idea.id}/review", data)
+
+
+def test_staff_who_are_not_experts_score_neither_on_the_page_nor_the_api(
+    api, pages, project, staff
+):
+    idea = IdeaFactory(project=project)
+    pages.login(staff.email)
+    assert pages.get(f"/ideas/{idea.id}/review").status_code == 200
+    response = _score_on_page(pages, idea, SCORES)
+    assert response.status_code == 403
+    assert "Оценивать идеи могут только эксперты." in response.get_data(as_text=True)
+    api.login(staff.email)
+    refused = api.put(f"/ideas/{idea.id}/reviews/mine", {"scores": SCORES})
+    assert refused.status_code == 403
+    assert refused.json["reason"] == "not_expert"
+    assert api.get(f"/ideas/{idea.id}/reviews").json["items"] == []
+
+
+def test_a_review_is_final_once_the_expert_can_see_another_experts_scores(api, project, experts):
+    idea = IdeaFactory(project=project)
+    first, second = experts
+    api.login(first.email)
+    assert api.put(f"/ideas/{idea.id}/reviews/mine", {"scores": SCORES}).status_code == 200
+    # Alone on the idea, the first expert has seen no one else's scores: they may amend.
+    amended = api.put(f"/ideas/{idea.id}/reviews/mine", {"scores": {**SCORES, "cost": 1}})
+    assert amended.status_code == 200
+    api.login(second.email)
+    assert api.get(f"/ideas/{idea.id}/reviews").json["hidden_until_you_score"] is True
+    assert api.put(f"/ideas/{idea.id}/reviews/mine", {"scores": SCORES}).status_code == 200
+    assert len(api.get(f"/ideas/{idea.id}/reviews").json["items"]) == 2
+    for expert in (second, first):
+        api.login(expert.email)
+        refused = api.put(f"/ideas/{idea.id}/reviews/mine", {"scores": {**SCORES, "usefulness": 1}})
+        assert refused.status_code == 409
+        assert refused.json["reason"] == "review_final"
+    api.login(first.email)
+    mine = {r["expert_id"]: r for r in api.get(f"/ideas/{idea.id}/reviews").json["items"]}
+    assert mine[first.id]["scores"] == {**SCORES, "cost": 1}
+    assert mine[second.id]["scores"] == SCORES
+
+
+def test_the_review_page_hides_others_scores_then_keeps_the_score_final(pages, project, experts):
+    idea = IdeaFactory(project=project)
+    first, second = experts
+    pages.login(first.email)
+    assert _score_on_page(pages, idea, SCORES).status_code == 302
+    pages.login(second.email)
+    before = pages.get(f"/ideas/{idea.id}/review").get_data(as_text=True)
+    assert first.display_name not in before
+    assert "Оценки других экспертов откроются после вашей оценки." in before
+    assert _score_on_page(pages, idea, {**SCORES, "usefulness": 2}).status_code == 302
+    after = pages.get(f"/ideas/{idea.id}/review").get_data(as_text=True)
+    assert first.display_name in after
+    assert 'id="review-final"' in after
+    refused = _score_on_page(pages, idea, {**SCORES, "usefulness": 5})
+    assert refused.status_code == 409
+    assert "Ваша оценка окончательна" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.scalar(
+        select(Review.scores).where(Review.idea_id == idea.id, Review.expert_id == second.id)
+    )
+    assert kept["usefulness"] == 2

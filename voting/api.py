@@ -184,9 +184,11 @@ def receipt_proof(path: ReceiptPath) -> Response:
     security=BEARER_SECURITY,
 )
 def decision(path: PollPath, body: PollDecisionIn) -> Response:
-    """Publish the decision taken on a closed poll; those who voted are notified."""
-    require_user(Role.STAFF)
+    """Publish the decision taken on a closed poll; those who voted are notified. Once
+    published, a new text is a correction: it needs a `reason`, every version is kept (the
+    poll's `decision.versions`), and those told of the decision are told of the correction."""
+    staff = require_user(Role.STAFF)
     poll = _load(path.poll_id)
-    services.publish_decision(poll, body.text)
+    services.publish_decision(poll, body.text, staff, body.reason)
     db.session.commit()
     return json_response(PollOut.of(poll))

@@ -28,7 +28,7 @@ from voting.ballots import ballot_rows, new_receipt
 from voting.drafting import create_poll
 from voting.geo import okrug_at, point_in
 from voting.models import Ballot, BallotChoice, BallotText, Participation, Poll, PollStatus
-from voting.services import close_poll, open_poll
+from voting.services import close_poll, open_poll, record_decision
 from voting.verify import receipt_hash
 
 Progress = Callable[[float, str], None]
@@ -181,8 +181,8 @@ def demo_step(progress: Progress) -> None:
     db.session.commit()
     progress(0.5, "итоги и реестр")
     close_poll(services, now)
-    services.decision_text = DECISION  # demo voters are fictional: no one to notify
-    services.decided_at = now - timedelta(days=1)
+    # Demo voters are fictional: the decision is recorded without telling anyone.
+    record_decision(services, DECISION, staff, now=now - timedelta(days=1))
     db.session.commit()
     okrugs = list_okrugs()
     for index, okrug in enumerate(okrugs):

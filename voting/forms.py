@@ -203,7 +203,14 @@ class DecisionForm(FlaskForm):
         description=_l("Что решено по итогам: например, где откроется флагманский офис."),
         render_kw={"rows": 5},
     )
+    # Asked once a decision is published: a correction says why (the service checks it).
+    reason = TextAreaField(
+        _l("Причина исправления"),
+        description=_l("Её увидят все рядом с прежней редакцией решения."),
+        render_kw={"rows": 2},
+    )
     submit = SubmitField(_l("Опубликовать решение"))
+    correct = SubmitField(_l("Исправить решение"))
 
 
 class ReceiptForm(FlaskForm):

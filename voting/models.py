@@ -58,6 +58,8 @@ class Poll(db.Model):
     closed_at: Mapped[datetime | None]
     ledger_root: Mapped[str | None] = mapped_column(String(64))
     ledger_size: Mapped[int | None]
+    # The current decision (its newest version) and when that version was published; every
+    # version, this one included, is kept in `decision_versions`.
     decision_text: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
     # A poll made from the clustered open answers of another one.
@@ -69,6 +71,10 @@ class Poll(db.Model):
         order_by="Question.position",
         lazy="selectin",
     )
+    # Read only for polls with a decision: most polls have none.
+    decision_versions: Mapped[list[PollDecisionVersion]] = relationship(
+        cascade="all, delete-orphan", order_by="PollDecisionVersion.version", lazy="select"
+    )
 
     @property
     def is_for_everyone(self) -> bool:
@@ -76,6 +82,24 @@ class Poll(db.Model):
 
     def __repr__(self) -> str:
         return f"<Poll {self.id} {self.status}>"
+
+
+class PollDecisionVersion(db.Model):
+    """One published text of a poll's decision: version 1 as first published, each later one
+    a correction with its reason. Never rewritten (the migration's trigger refuses changes to
+    the text, the reason, the version and the times); the newest is the current decision."""
+
+    __tablename__ = "poll_decision_versions"
+    __table_args__ = (UniqueConstraint("poll_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    # Why this version corrects the one before it; None for the first.
+    reason: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Question(db.Model):
@@ -209,6 +233,7 @@ __all__ = [
     "BallotText",
     "Participation",
     "Poll",
+    "PollDecisionVersion",
     "PollOption",
     "PollStatus",
     "PollTally",

@@ -23,7 +23,7 @@ from app.db import utcnow
 from app.districts import list_okrugs
 from app.extensions import db
 from voting.models import Ballot, BallotChoice, BallotText, Poll, PollStatus, PollTally, Question
-from voting.services import audience_size, phase
+from voting.services import audience_size, decision_history, phase
 
 DEFAULT_TTL_SECONDS = 10
 
@@ -175,11 +175,7 @@ def build_results(poll: Poll, tally: PollTally) -> dict[str, Any]:
         "over_time": [{"hour": h, "ballots": n} for h, n in data.get("over_time", {}).items()],
         "ledger_root": poll.ledger_root if poll.status is PollStatus.CLOSED else None,
         "ledger_size": poll.ledger_size if poll.status is PollStatus.CLOSED else None,
-        "decision": (
-            {"text": poll.decision_text, "published_at": poll.decided_at.isoformat()}
-            if poll.decision_text and poll.decided_at
-            else None
-        ),
+        "decision": decision_history(poll),
     }
 
 

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
 from app.api import PageQuery, StrictModel
 from voting.models import Poll, PollStatus
-from voting.services import phase
+from voting.services import decision_history, phase
 
 
 class PollPath(BaseModel):
@@ -117,9 +117,20 @@ class QuestionOut(BaseModel):
     options: list[OptionOut]
 
 
-class PollDecisionOut(BaseModel):
+class PollDecisionVersionOut(BaseModel):
+    version: int = Field(description="1 for the decision as first published, then each correction")
     text: str
+    reason: str | None = Field(description="Why this version corrects the one before; null for 1")
     published_at: datetime
+
+
+class PollDecisionOut(BaseModel):
+    """The current decision (its newest version) and every version, oldest first."""
+
+    text: str
+    published_at: datetime = Field(description="When the current version was published")
+    version: int
+    versions: list[PollDecisionVersionOut]
 
 
 class PollOut(BaseModel):
@@ -180,8 +191,8 @@ class PollOut(BaseModel):
             ],
             ledger_root=poll.ledger_root if poll.status is PollStatus.CLOSED else None,
             ledger_size=poll.ledger_size if poll.status is PollStatus.CLOSED else None,
-            decision=PollDecisionOut(text=poll.decision_text, published_at=poll.decided_at)
-            if poll.decision_text and poll.decided_at
+            decision=PollDecisionOut.model_validate(history)
+            if (history := decision_history(poll))
             else None,
             follow_up_of=poll.follow_up_of_id,
         )
@@ -245,7 +256,7 @@ class PollResultsOut(BaseModel):
     over_time: list[HourOut]
     ledger_root: str | None
     ledger_size: int | None
-    decision: dict[str, str] | None
+    decision: PollDecisionOut | None
 
 
 class BallotAnswerOut(BaseModel):
@@ -286,3 +297,9 @@ class ProofOut(BaseModel):
 
 class PollDecisionIn(StrictModel):
     text: str = Field(max_length=10_000)
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Required to correct a published decision (each version is kept); "
+        "not given with the first one",
+    )

@@ -7,6 +7,7 @@ errors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,11 +20,22 @@ from app.districts import find_okrug
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.jobs import enqueue, register_job
+from app.notifications.models import Channel, Notification
 from app.text import check_text
-from voting.models import Ballot, Participation, Poll, PollStatus, ResultsVisibility
+from voting.models import (
+    Ballot,
+    Participation,
+    Poll,
+    PollDecisionVersion,
+    PollStatus,
+    ResultsVisibility,
+)
 from voting.verify import merkle_root
 
 NOTIFY_JOB = "voting.notify_decision"
+NOTIFY_CORRECTION_JOB = "voting.notify_decision_corrected"
+DECISION_KIND = "poll_decision"
+CORRECTION_KIND = "poll_decision_corrected"
 
 
 # ---------------------------------------------------------------- reading
@@ -181,27 +193,116 @@ def delete_draft(poll: Poll) -> None:
     db.session.flush()
 
 
-def publish_decision(poll: Poll, text: Any, now: datetime | None = None) -> Poll:
-    """Publish what the city decided on the results; the voters are told (in a job)."""
+def publish_decision(
+    poll: Poll, text: Any, actor: User | None, reason: Any = None, now: datetime | None = None
+) -> Poll:
+    """Publish what the city decided on the results, or correct the published decision.
+
+    The first publication tells everyone who took part (in a job). A published decision is
+    never rewritten: a new text is a correction, which needs a `reason`, is kept as the next
+    version beside the earlier ones, and tells those who were told of the decision.
+    """
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(_("Решение публикуется после закрытия опроса."))
+    # The poll's row lock: of two publications at once, the second sees the first's version
+    # and is a correction (it needs a reason) instead of a second «first» decision.
+    db.session.execute(update(Poll).where(Poll.id == poll.id).values(id=Poll.id))
+    db.session.refresh(poll)
+    value, why, errors = _check_decision(poll, text, reason)
+    if errors:
+        detail = _("Проверьте текст решения.")
+        if "reason" in errors:
+            detail = _("Проверьте текст решения и причину исправления.")
+        raise Invalid(detail, errors=errors)
+    correcting = poll.decided_at is not None
+    record_decision(poll, value, actor, reason=why, now=now)
+    enqueue(NOTIFY_CORRECTION_JOB if correcting else NOTIFY_JOB, {"poll_id": poll.id})
+    return poll
+
+
+def _check_decision(
+    poll: Poll, text: Any, reason: Any
+) -> tuple[str, str | None, dict[str, list[str]]]:
+    """The decision's text and, for a correction, its reason, each checked; and the errors."""
+    errors: dict[str, list[str]] = {}
     value, problems = check_text(text, min_length=10, max_length=10_000, multiline=True)
     if problems:
-        raise Invalid(_("Проверьте текст решения."), errors={"text": problems})
-    first = poll.decided_at is None
-    poll.decision_text = value
-    poll.decided_at = now or utcnow()
+        errors["text"] = problems
+    if poll.decided_at is None:
+        if reason not in (None, ""):
+            errors["reason"] = [
+                _("Причина указывается только при исправлении опубликованного решения.")
+            ]
+        return value, None, errors
+    why, problems = check_text(reason, min_length=5, max_length=2000, multiline=True)
+    if reason is None or not why:
+        problems = [
+            _("Решение уже опубликовано: чтобы исправить его, укажите причину исправления.")
+        ]
+    if problems:
+        errors["reason"] = problems
+    if "text" not in errors and value == poll.decision_text:
+        errors["text"] = [_("Текст совпадает с опубликованным решением: исправлять нечего.")]
+    return value, why, errors
+
+
+def record_decision(
+    poll: Poll,
+    text: str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> PollDecisionVersion:
+    """Keep `text` as the decision's next version and make it the poll's current decision.
+
+    Nobody is told here: `publish_decision` tells people; the demo, whose voters are
+    fictional, records its decision without telling anyone.
+    """
+    now = now or utcnow()
+    version = PollDecisionVersion(
+        poll_id=poll.id,
+        version=len(poll.decision_versions) + 1,
+        text=text,
+        reason=reason,
+        published_at=now,
+        published_by_id=actor.id if actor is not None else None,
+    )
+    poll.decision_versions.append(version)
+    poll.decision_text, poll.decided_at = text, now
     db.session.flush()
-    if first:
-        enqueue(NOTIFY_JOB, {"poll_id": poll.id})
-    return poll
+    return version
+
+
+def decision_history(poll: Poll) -> dict[str, Any] | None:
+    """The current decision with every version, oldest first, as JSON (results and API)."""
+    if poll.decision_text is None or poll.decided_at is None:
+        return None
+    versions = [
+        {
+            "version": v.version,
+            "text": v.text,
+            "reason": v.reason,
+            "published_at": v.published_at.isoformat(),
+        }
+        for v in poll.decision_versions
+    ]
+    return {
+        "text": poll.decision_text,
+        "published_at": poll.decided_at.isoformat(),
+        "version": len(versions),
+        "versions": versions,
+    }
+
+
+def decision_link(poll_id: int) -> str:
+    """Where a decision notification points: also how those told of it are found again."""
+    return f"/polls/{poll_id}/results"
 
 
 @register_job(NOTIFY_JOB)
 def notify_decision(ctx: Any = None, *, poll_id: int, batch: int = 500) -> dict[str, int]:
     """Tell everyone who took part in the poll that its decision is published."""
-    from app.notifications.services import notify
-
     poll = db.session.get(Poll, poll_id)
     if poll is None or poll.decision_text is None:
         return {"notified": 0}
@@ -211,12 +312,49 @@ def notify_decision(ctx: Any = None, *, poll_id: int, batch: int = 500) -> dict[
         .order_by(Participation.user_id)
     ).all()
     subject = _("Решение по опросу «%(title)s»", title=poll.title)
-    link = f"/polls/{poll.id}/results"
+    return _tell(ctx, user_ids, DECISION_KIND, subject, poll.decision_text, poll_id, batch)
+
+
+@register_job(NOTIFY_CORRECTION_JOB)
+def notify_decision_corrected(ctx: Any = None, *, poll_id: int, batch: int = 500) -> dict[str, int]:
+    """Tell exactly those who were told of the poll's decision that it was corrected, and why.
+
+    They are found from the decision notifications themselves, so a correction made before
+    the first notice went out tells no one twice: that notice carries the corrected text.
+    """
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or len(poll.decision_versions) < 2:
+        return {"notified": 0}
+    current = poll.decision_versions[-1]
+    user_ids = db.session.scalars(
+        select(Notification.user_id)
+        .where(
+            Notification.kind == DECISION_KIND,
+            Notification.link == decision_link(poll_id),
+            Notification.channel == Channel.SITE,
+        )
+        .distinct()
+        .order_by(Notification.user_id)
+    ).all()
+    subject = _("Решение по опросу «%(title)s» исправлено", title=poll.title)
+    body = _(
+        "Решение исправлено. Причина: %(reason)s\n\nНовая редакция:\n%(text)s",
+        reason=current.reason or "",
+        text=current.text,
+    )
+    return _tell(ctx, user_ids, CORRECTION_KIND, subject, body, poll_id, batch)
+
+
+def _tell(
+    ctx: Any, user_ids: Sequence[int], kind: str, subject: str, body: str, poll_id: int, batch: int
+) -> dict[str, int]:
+    from app.notifications.services import notify
+
     for start in range(0, len(user_ids), batch):
         users = db.session.scalars(
             select(User).where(User.id.in_(user_ids[start : start + batch]))
         ).all()
-        notify(users, "poll_decision", subject, poll.decision_text, link=link)
+        notify(users, kind, subject, body, link=decision_link(poll_id))
         db.session.commit()  # progress is written on another connection: end this write first
         if ctx is not None:
             ctx.progress(min(1.0, (start + batch) / max(1, len(user_ids))), "notified")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.forms import ActionForm
 from app.auth.models import Role, User
 from app.auth.permissions import get_actor, require_user
+from app.auth.views import attach_errors
 from app.errors import DomainError, Invalid
 from app.extensions import db
 from voting import ballots, drafting, ledger, services
@@ -337,17 +338,17 @@ def staff_action(poll_id: int, action: str) -> BaseResponse:
 
 @bp.post("/staff/polls/<int:poll_id>/decision")
 def staff_decision(poll_id: int) -> BaseResponse | tuple[str, int]:
-    require_user(Role.STAFF)
+    staff = require_user(Role.STAFF)
     poll = _load(poll_id)
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            services.publish_decision(poll, form.text.data)
+            services.publish_decision(poll, form.text.data, staff, form.reason.data or None)
         except DomainError as error:
             db.session.rollback()
-            form.text.errors = [m for ms in (error.errors or {}).values() for m in ms] or [
-                error.detail or ""
-            ]
+            attach_errors(form, error)
+            if not form.text.errors and not form.reason.errors:
+                form.text.errors = [error.detail or ""]
             return render_template(
                 "voting/staff_poll.html",
                 poll=poll,
@@ -355,8 +356,12 @@ def staff_decision(poll_id: int) -> BaseResponse | tuple[str, int]:
                 decision_form=form,
                 audience=services.audience_size(poll),
             ), error.status
+        corrected = len(poll.decision_versions) > 1
         db.session.commit()
-        flash(_("Решение опубликовано; проголосовавшие получат уведомление."), "success")
+        if corrected:
+            flash(_("Решение исправлено; получившие его узнают об исправлении."), "success")
+        else:
+            flash(_("Решение опубликовано; проголосовавшие получат уведомление."), "success")
     return redirect(url_for("voting.results", poll_id=poll_id))
 
 

@@ -51,6 +51,33 @@ def require_verified_standing(conn: Connection) -> User | TokenHolder:
     return holder
 
 
+def check_may_block(actor: User, target: User) -> None:
+    """Refuse (403) a block or unblock that `actor` (a moderator) may not make on `target`.
+
+    Blocking is kept below one's own rank, so that no one can silence those who watch
+    over them: a moderator blocks residents and experts only; another moderator or a staff
+    member can be blocked by an admin alone (moderators included: a dispute between two
+    moderators goes to an admin); no one blocks themselves, and no one blocks an admin
+    (admins answer to whoever runs the platform, not to the site). Unblocking follows the
+    same rule, so a block an admin made is lifted by an admin.
+    """
+    if target.id == actor.id:
+        raise Forbidden(
+            _("Нельзя заблокировать или разблокировать самого себя."), extra={"reason": "self"}
+        )
+    if Role.ADMIN in target.roles:
+        raise Forbidden(
+            _("Администратора заблокировать нельзя."), extra={"reason": "target_is_admin"}
+        )
+    if (Role.MODERATOR in target.roles or Role.STAFF in target.roles) and (
+        Role.ADMIN not in actor.roles
+    ):
+        raise Forbidden(
+            _("Модератора или сотрудника может заблокировать только администратор."),
+            extra={"reason": "target_outranks"},
+        )
+
+
 def _check_standing(
     account: StandingMixin, roles: tuple[Role | str, ...], *, verified: bool, active: bool
 ) -> None:

@@ -147,8 +147,9 @@ def put_assignments(path: ProjectPath, body: AssignmentsIn) -> Response:
     **SECURED,
 )
 def put_review(path: IdeaPath, body: ReviewIn) -> Response:
-    """Score the idea on the rubric; an expert never reviews their own idea (403)."""
-    expert = require_user(Role.EXPERT)
+    """Score the idea on the rubric: experts only, never their own idea (403). The review can
+    be amended until another expert has scored the idea too; then it is final (409)."""
+    expert = require_user()  # who may score is the service's rule, as on the review page
     review = reviews.review_idea(
         expert, get_idea(path.idea_id), body.scores, body.comment, body.shortlist
     )

@@ -1,4 +1,15 @@
-"""Experts scoring ideas: the rules of who may review what, and what they may see."""
+"""Experts scoring ideas: the rules of who may review what, and what they may see.
+
+Who may score is decided here, for the review page and the API alike: experts (admins hold
+every role); staff read the reviews but do not score.
+
+Review is blind: an expert sees other experts' scores of an idea only once their own is in
+(`visible_reviews`; staff may open a project's review with `blind` off, and then experts
+see the others' at once). An expert may amend their review while they are its idea's only
+reviewer; once another expert's review of the idea exists, the others' scores are in front
+of them, so their own is final (`is_review_final`: 409 on a change). A first review is
+always accepted, whatever the expert could see before it.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +46,8 @@ def has_conflict(expert: User, idea: Idea) -> bool:
 
 
 def _check_may_review(expert: User, idea: Idea) -> None:
+    if not expert.has_role(Role.EXPERT):
+        raise Forbidden(_("Оценивать идеи могут только эксперты."), extra={"reason": "not_expert"})
     if idea.project.stage is not ProjectStage.EXPERT_REVIEW:
         raise Conflict(
             _("Оценивать идеи можно только на этапе экспертизы."),
@@ -90,11 +103,25 @@ def _clean_scores(idea: Idea, scores: object) -> dict[str, int]:
     return {code: int(scores[code]) for code in criteria}
 
 
+def is_review_final(expert: User, idea: Idea) -> bool:
+    """The expert has scored the idea and another expert has too: their review is final."""
+    reviewers = set(db.session.scalars(select(Review.expert_id).where(Review.idea_id == idea.id)))
+    return expert.id in reviewers and len(reviewers) > 1
+
+
 def review_idea(
     expert: User, idea: Idea, scores: object, comment: object = None, shortlist: object = False
 ) -> Review:
-    """Score an idea on the rubric (again, if already scored: the review is replaced)."""
+    """Score an idea on the rubric; scoring it again amends the review until it is final."""
     _check_may_review(expert, idea)
+    if is_review_final(expert, idea):
+        raise Conflict(
+            _(
+                "Ваша оценка окончательна: оценки других экспертов уже видны вам, "
+                "поэтому изменить её нельзя."
+            ),
+            extra={"reason": "review_final"},
+        )
     clean = _clean_scores(idea, scores)
     text = None
     if comment not in (None, ""):

@@ -144,6 +144,7 @@ def review_idea(idea_id: int) -> Response | str | tuple[str, int]:
         conflict_form=ConflictForm(),
         duplicates=duplicates,
         is_expert=user.has_role(Role.EXPERT),
+        final=reviews.is_review_final(user, idea),
     ), status
 
 

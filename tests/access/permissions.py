@@ -18,12 +18,29 @@ Choices where the code could have gone either way, taken as Decidim/CONSUL do:
   not see them, never 403 (their existence is not disclosed);
 - experts and staff use the clustering screens and the review workspace; moderators the
   queue and may send duplicates to it; the moderation log is open to staff too;
-- only staff select ideas for the shortlist: an expert's POST to it is refused.
+- only staff select ideas for the shortlist: an expert's POST to it is refused;
+- only experts score, on the review page as on the API: staff read the review page, and
+  their POST to it is refused;
+- a moderator blocks residents and experts only: an admin alone blocks (or unblocks) a
+  moderator or staff, no one blocks themselves or an admin;
+- no one decides on what they wrote: a moderator's own pending idea is decided by another
+  moderator (or an admin);
+- a published poll decision is corrected, with a reason, by staff only.
 """
 
 from __future__ import annotations
 
-from tests.access.rules import Active, Hidden, Owner, Public, Roles, Rule, SignedIn, Verified
+from tests.access.rules import (
+    Active,
+    Hidden,
+    Nobody,
+    Owner,
+    Public,
+    Roles,
+    Rule,
+    SignedIn,
+    Verified,
+)
 from tests.factories import DEFAULT_PASSWORD
 
 # Which scenario row a URL parameter names unless a rule says otherwise.
@@ -48,10 +65,21 @@ RUN = {"run_id": "run_id", "cluster_id": "cluster_id"}
 REVIEW_IDEA = {"idea_id": "review_idea_id"}
 OPEN_POLL = {"poll_id": "open_poll_id"}
 DRAFT_POLL = {"poll_id": "draft_poll_id"}
+DECIDED_POLL = {"poll_id": "decided_poll_id"}
+CORRECTION = {"text": "Парковку расширят на 60 мест.", "reason": "Нашлось место во дворе."}
 OWN_PENDING = {"idea_id": "own_pending_idea_id"}
 OWN_IDEA = {"idea_id": "own_idea_id"}
 SOMEONE_ELSES_PENDING = {"idea_id": "pending_idea_id"}
 DRAFT_PROJECT = {"project_id": "draft_project_id"}
+MODERATORS_OWN = {"target_id": "moderators_pending_idea_id"}
+# Whose account a block names: a resident and an expert (a moderator may), staff and a
+# moderator (an admin alone may; the scenario's moderator is also the caller: no one blocks
+# themselves), an admin (no one may).
+STAFF_ACCOUNT = {"user_id": "staff_id"}
+MODERATOR_ACCOUNT = {"user_id": "moderator_id"}
+COLLEAGUE_ACCOUNT = {"user_id": "colleague_id"}
+EXPERT_ACCOUNT = {"user_id": "expert_id"}
+ADMIN_ACCOUNT = {"user_id": "admin_id"}
 GET, POST = ("GET",), ("POST",)
 
 IDEA_FORM = {"title": "Новая идея про очереди в МФЦ", "body": "Сделать запись онлайн удобнее."}
@@ -163,7 +191,10 @@ TABLE: dict[str, Rule | list[Rule]] = {
     # --- expert review, selection, results -----------------------------------------------------
     "review.workspace": Roles("expert", "staff", at=REVIEW),
     "review.cluster": Roles("expert", "staff", at={**REVIEW, **RUN}),
-    "review.review_idea": Roles("expert", "staff", at=REVIEW_IDEA, body=SCORES),
+    "review.review_idea": [
+        Roles("expert", "staff", at=REVIEW_IDEA, methods=GET),
+        Roles("expert", at=REVIEW_IDEA, methods=POST, body=SCORES),
+    ],
     "review.conflict": Roles("expert", at=REVIEW_IDEA),
     "review.shortlist_page": [
         Roles("expert", "staff", at=REVIEW, methods=GET),
@@ -196,19 +227,57 @@ TABLE: dict[str, Rule | list[Rule]] = {
     # --- moderation ----------------------------------------------------------------------------
     "moderation.queue": Roles("moderator"),
     "moderation.log": Roles("moderator", "staff"),
-    "moderation.decide_page": Roles("moderator", body={"action": "approve"}),
-    "moderation.block": Roles("moderator", body={"reason": "spam"}),
-    "moderation.unblock": Roles("moderator"),
+    "moderation.decide_page": [
+        Roles("moderator", body={"action": "approve"}),
+        Roles("moderator", refused=("moderator",), at=MODERATORS_OWN, body={"action": "approve"}),
+    ],
+    "moderation.block": [
+        Roles("moderator", body={"note": "spam"}),
+        Roles("moderator", at=EXPERT_ACCOUNT, body={"note": "spam"}),
+        Roles("admin", at=STAFF_ACCOUNT, body={"note": "spam"}),
+        Roles("admin", at=MODERATOR_ACCOUNT, body={"note": "spam"}),
+        Roles("admin", at=COLLEAGUE_ACCOUNT, body={"note": "spam"}),
+        Nobody(at=ADMIN_ACCOUNT, body={"note": "spam"}),
+    ],
+    "moderation.unblock": [
+        Roles("moderator"),
+        Roles("admin", at=STAFF_ACCOUNT),
+        Roles("admin", at=COLLEAGUE_ACCOUNT),
+        Nobody(at=ADMIN_ACCOUNT),
+    ],
     "moderation_api.queue": Roles("moderator"),
     "moderation_api.reasons": Roles("moderator", "staff"),
     "moderation_api.decision_log": Roles("moderator", "staff"),
     "moderation_api.workload": Roles("moderator", "staff"),
-    "moderation_api.create_decision": Roles(
-        "moderator",
-        body={"target_type": "idea", "target_id": "@pending_idea_id", "action": "approve"},
-    ),
-    "moderation_api.block_user": Roles("moderator", body={"reason": "spam"}),
-    "moderation_api.unblock_user": Roles("moderator", body={}),
+    "moderation_api.create_decision": [
+        Roles(
+            "moderator",
+            body={"target_type": "idea", "target_id": "@pending_idea_id", "action": "approve"},
+        ),
+        Roles(
+            "moderator",
+            refused=("moderator",),
+            body={
+                "target_type": "idea",
+                "target_id": "@moderators_pending_idea_id",
+                "action": "approve",
+            },
+        ),
+    ],
+    "moderation_api.block_user": [
+        Roles("moderator", body={"reason": "spam"}),
+        Roles("moderator", at=EXPERT_ACCOUNT, body={"reason": "spam"}),
+        Roles("admin", at=STAFF_ACCOUNT, body={"reason": "spam"}),
+        Roles("admin", at=MODERATOR_ACCOUNT, body={"reason": "spam"}),
+        Roles("admin", at=COLLEAGUE_ACCOUNT, body={"reason": "spam"}),
+        Nobody(at=ADMIN_ACCOUNT, body={"reason": "spam"}),
+    ],
+    "moderation_api.unblock_user": [
+        Roles("moderator", body={}),
+        Roles("admin", at=STAFF_ACCOUNT, body={}),
+        Roles("admin", at=COLLEAGUE_ACCOUNT, body={}),
+        Nobody(at=ADMIN_ACCOUNT, body={}),
+    ],
     # --- polls ---------------------------------------------------------------------------------
     "voting.index": Public(),
     "voting.poll_page": [Public(), Public(at=OPEN_POLL), Hidden("staff", at=DRAFT_POLL)],
@@ -226,7 +295,10 @@ TABLE: dict[str, Rule | list[Rule]] = {
         Roles("staff", at={**DRAFT_POLL, "action": "=open"}),
         Roles("staff", at={**DRAFT_POLL, "action": "=delete"}),
     ],
-    "voting.staff_decision": Roles("staff", body={"text": "Решено открыть офис."}),
+    "voting.staff_decision": [
+        Roles("staff", body={"text": "Решено открыть офис."}),
+        Roles("staff", at=DECIDED_POLL, body=CORRECTION),
+    ],
     "voting.staff_report": Roles("staff"),
     "voting.staff_clusters": Roles("staff"),
     "voting.staff_follow_up": Roles("staff", body={"clusters": "0"}),
@@ -239,5 +311,8 @@ TABLE: dict[str, Rule | list[Rule]] = {
     "voting_api.export": [Public(), Public(query={"format": "csv"})],
     "voting_api.list_ballots": Public(),
     "voting_api.receipt_proof": Public(),
-    "voting_api.decision": Roles("staff", body={"text": "Решено открыть офис."}),
+    "voting_api.decision": [
+        Roles("staff", body={"text": "Решено открыть офис."}),
+        Roles("staff", at=DECIDED_POLL, body=CORRECTION),
+    ],
 }

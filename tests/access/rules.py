@@ -17,7 +17,10 @@ Rules:
   inbox, tokens, sign-out).
 - `Active()`: signed in and not blocked (flagging: verification not needed).
 - `Verified()`: signed in, verified, not blocked (taking part: ideas, supports, comments, votes).
-- `Roles(*roles)`: signed in, not blocked, holding one of `roles` (admins hold every role).
+- `Roles(*roles, refused=…)`: signed in, not blocked, holding one of `roles` (admins hold
+  every role); the roles in `refused` hold one of them yet are refused (403) on this row
+  (a moderator deciding on what they wrote themselves).
+- `Nobody()`: a write no one may make (blocking an admin): 403 to every signed-in person.
 - `Owner(owner, also=…, sees=…)`: the owner and the roles in `also` may; the roles in `sees`
   can see the thing but may not (403); anyone else gets HIDDEN if `hidden` (someone else's
   pending idea), else DENY. Blocked people are refused (403) before anything is looked up.
@@ -94,15 +97,25 @@ class Verified(Rule):
 @dataclass(frozen=True)
 class Roles(Rule):
     roles: tuple[str, ...]
+    refused: tuple[str, ...] = ()
 
-    def __init__(self, *roles: str, **options: Any) -> None:
+    def __init__(self, *roles: str, refused: tuple[str, ...] = (), **options: Any) -> None:
         super().__init__(**options)
         object.__setattr__(self, "roles", roles)
+        object.__setattr__(self, "refused", refused)
 
     def expect(self, role: str) -> Outcome:
         if role == "anonymous":
             return Outcome.LOGIN
+        if role in self.refused:
+            return Outcome.DENY
         return Outcome.ALLOW if role in (*self.roles, "admin") else Outcome.DENY
+
+
+@dataclass(frozen=True, kw_only=True)
+class Nobody(Rule):
+    def expect(self, role: str) -> Outcome:
+        return Outcome.LOGIN if role == "anonymous" else Outcome.DENY
 
 
 @dataclass(frozen=True, kw_only=True)

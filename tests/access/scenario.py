@@ -1,9 +1,10 @@
 """One small city for the access tests: a user per role and a real row for every URL parameter.
 
 Built once per module through the factories and the services, so every rule of the URL map
-can be called with ids that resolve: someone else's pending idea, a draft project, a draft,
-an open and a closed poll (with a receipt), a finished clustering run, a review, a comment,
-published results with an implemented idea. Every person has an e-mail and a phone, so the
+can be called with ids that resolve: someone else's pending idea (and a moderator's own), a
+draft project, a draft, an open and a closed poll (with a receipt), a closed one with a
+published decision, a finished clustering run, a review, a comment, published results with
+an implemented idea. Every person has an e-mail and a phone, so the
 personal-data tests can look for both in everything the app shows.
 """
 
@@ -21,7 +22,7 @@ from ideas.review.reviews import review_idea
 from ideas.review.selection import select_ideas, set_implementation
 from tests.factories import CommentFactory, IdeaFactory, ProjectFactory, UserFactory, make_poll
 from voting.ballots import cast_ballot
-from voting.services import close_poll
+from voting.services import close_poll, publish_decision
 
 ROLES = ("anonymous", "resident", "unverified", "blocked", "expert", "moderator", "staff", "admin")
 
@@ -84,6 +85,7 @@ def build_scenario(password_hash: str) -> Scenario:
     _person(scenario, "blocked", display_name="Нарушитель Глеб", blocked_at=utcnow())
     _person(scenario, "expert", display_name="Эксперт Дарья", roles=[Role.EXPERT])
     _person(scenario, "moderator", display_name="Модератор Ева", roles=[Role.MODERATOR])
+    _person(scenario, "colleague", display_name="Модератор Ирина", roles=[Role.MODERATOR])
     _person(scenario, "staff", display_name="Сотрудник Жанна", roles=[Role.STAFF])
     _person(scenario, "admin", display_name="Админ Зоя", roles=[Role.ADMIN])
     author = _person(scenario, "author", display_name="Автор Мария")
@@ -101,6 +103,8 @@ def build_scenario(password_hash: str) -> Scenario:
     scenario.ids.update(author_id=scenario.people["author"].id)
     scenario.ids.update(victim_id=scenario.people["victim"].id)
     scenario.ids.update(victim_email=scenario.people["victim"].email)
+    for label in ("expert", "moderator", "colleague", "staff", "admin"):
+        scenario.ids[f"{label}_id"] = scenario.people[label].id
     scenario.users = {}
     return scenario
 
@@ -121,6 +125,12 @@ def _ideas_project(scenario: Scenario, author: User) -> None:
         status=IdeaStatus.PENDING,
         published_at=None,
     )
+    moderators_pending = IdeaFactory(
+        project=premoderated,
+        author=scenario.users["moderator"],
+        status=IdeaStatus.PENDING,
+        published_at=None,
+    )
     draft_project = ProjectFactory(stage=ProjectStage.DRAFT)
     ids.update(
         project_id=project.id,
@@ -130,6 +140,7 @@ def _ideas_project(scenario: Scenario, author: User) -> None:
         comment_id=comment.id,
         pending_idea_id=pending.id,
         own_pending_idea_id=own_pending.id,
+        moderators_pending_idea_id=moderators_pending.id,
         draft_project_id=draft_project.id,
     )
 
@@ -181,11 +192,15 @@ def _polls(scenario: Scenario, author: User) -> None:
         receipt = cast_ballot(voter, closed.id, answers)
         db.session.commit()
     close_poll(closed)
+    decided = make_poll(staff, title="Итоги опроса о парковках")
+    close_poll(decided)
+    publish_decision(decided, "Парковку у центра госуслуг расширят на 40 мест.", staff)
     db.session.commit()
     scenario.ids.update(
         draft_poll_id=draft.id,
         open_poll_id=opened.id,
         poll_id=closed.id,
+        decided_poll_id=decided.id,
         question_id=free.id,
         receipt=receipt,
     )
