@@ -6,7 +6,6 @@ only as counts (by okrug).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -20,6 +19,7 @@ from app.auth.models import User
 from app.districts import get_district, list_okrugs
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.spreadsheets import csv_writer
 from ideas import services as ideas
 from ideas.clustering.models import ClusteringRun, RunStatus
 from ideas.models import Comment, CommentStatus, Idea, IdeaStatus, Project, ProjectStage, Support
@@ -245,12 +245,13 @@ def export(project: Project) -> dict[str, list[dict[str, Any]]]:
 def export_csv(tables: dict[str, list[dict[str, Any]]]) -> str:
     """All tables in one CSV, each introduced by a `# table` line, for spreadsheets."""
     out = io.StringIO()
+    writer = csv_writer(out)
     for name, rows in tables.items():
         out.write(f"# {name}\n")
         if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+            columns = list(rows[0])
+            writer.writerow(columns)
+            writer.writerows([row[column] for column in columns] for row in rows)
         out.write("\n")
     return out.getvalue()
 
