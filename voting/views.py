@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.forms import ActionForm
 from app.auth.models import Role, User
 from app.auth.permissions import get_actor, require_user
+from app.caching import set_cache_policy
 from app.errors import DomainError, Invalid
 from app.extensions import db
 from voting import ballots, drafting, ledger, services
@@ -160,7 +161,7 @@ def _errors_by_question(error: Invalid, answers: list[dict[str, Any]]) -> dict[A
 
 
 @bp.get("/polls/<int:poll_id>/results")
-def results(poll_id: int) -> str:
+def results(poll_id: int) -> Response | str:
     from voting import charts
 
     viewer = get_actor()
@@ -170,9 +171,11 @@ def results(poll_id: int) -> str:
         return render_template("voting/results_hidden.html", poll=poll)
     data = get_results(poll)
     db.session.commit()
-    return render_template(
+    page = render_template(
         "voting/results.html", poll=poll, results=data, charts=charts, decision_form=DecisionForm()
     )
+    # A page carries the signed-in person's menu (and staff's decision form).
+    return set_cache_policy(Response(page), public=False)
 
 
 @bp.get("/polls/<int:poll_id>/results.csv")
@@ -184,7 +187,7 @@ def results_export_csv(poll_id: int) -> Response:
     response = Response(results_csv(get_results(poll)), mimetype="text/csv")
     db.session.commit()
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}.csv"'
-    return response
+    return set_cache_policy(response, public=services.results_are_final(poll))
 
 
 @bp.get("/polls/<int:poll_id>/ballots.json")

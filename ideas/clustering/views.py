@@ -12,6 +12,7 @@ from wtforms.validators import Optional
 
 from app.auth.models import Role
 from app.auth.permissions import require_user
+from app.caching import set_cache_policy
 from app.errors import DomainError
 from app.extensions import db
 from ideas.clustering import services
@@ -103,9 +104,7 @@ def run_map(run_id: int) -> Response:
     ]
     centres = [(c.x, c.y, c.display_label, c.size) for c in run.clusters]
     svg = cluster_map_svg(points, centres, title=_("Карта тем: %(n)s идей", n=len(points)))
-    response = Response(svg, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "private, max-age=60"
-    return response
+    return set_cache_policy(Response(svg, mimetype="image/svg+xml"), public=False)  # experts' view
 
 
 @bp.post("/clusterings/<int:run_id>/clusters/<int:cluster_id>/rename")

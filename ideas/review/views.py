@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user
+from app.caching import set_cache_policy
 from app.errors import DomainError
 from app.extensions import db
 from ideas.clustering import services as clustering
 from ideas.clustering.models import ClusterMember
-from ideas.models import Idea
+from ideas.models import Idea, Project
 from ideas.review import charts, results, reviews, rubric, selection, shortlist
 from ideas.review.api import get_idea, get_project
 from ideas.review.forms import (
@@ -230,15 +231,24 @@ def implementation(idea_id: int) -> Response | tuple[str, int]:
     ), status
 
 
-@bp.get("/projects/<int:project_id>/results")
-def results_page(project_id: int) -> str:
+def _results_published(project_id: int) -> tuple[Project, bool]:
+    """The project and whether its results are published; unpublished ones are 404 to all
+    but staff."""
     project = get_project(project_id)
-    if results.get_publication(project) is None:
+    published = results.get_publication(project) is not None
+    if not published:
         viewer = get_actor()
         if viewer is None or not viewer.has_role(Role.STAFF):
             abort(404)
+    return project, published
+
+
+@bp.get("/projects/<int:project_id>/results")
+def results_page(project_id: int) -> Response:
+    project, published = _results_published(project_id)
+    if not published:
         flash(_("Итоги ещё не опубликованы: страницу видят только сотрудники."), "warning")
-    return render_template(
+    page = render_template(
         "review/results.html",
         project=project,
         participation=results.participation(project),
@@ -246,15 +256,13 @@ def results_page(project_id: int) -> str:
         selected=results.selected_ideas(project),
         published=results.get_publication(project),
     )
+    # A page carries the signed-in person's menu and messages: never for shared caches.
+    return set_cache_policy(Response(page), public=False)
 
 
 @bp.get("/projects/<int:project_id>/results/<chart>.svg")
 def results_chart(project_id: int, chart: str) -> Response:
-    project = get_project(project_id)
-    if results.get_publication(project) is None and not (
-        get_actor() and get_actor().has_role(Role.STAFF)
-    ):
-        abort(404)
+    project, published = _results_published(project_id)
     if chart == "okrugs":
         by_okrug = results.participation(project).by_okrug
         svg = charts.bar_chart_svg(
@@ -273,6 +281,4 @@ def results_chart(project_id: int, chart: str) -> Response:
         )
     else:
         abort(404)
-    response = Response(svg, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return set_cache_policy(Response(svg, mimetype="image/svg+xml"), public=published)
