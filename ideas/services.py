@@ -24,6 +24,7 @@ from app.db import MAX_ID, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications.services import notify
+from app.numbers import parse_int
 from app.points.services import award_points
 from ideas import screening, search, text_index
 from ideas.models import (
@@ -735,13 +736,15 @@ def supported_idea_ids(user: User | None, idea_ids: Iterable[int]) -> set[int]:
 # --- comments ------------------------------------------------------------------------------
 
 
-def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = None) -> Comment:
-    """A verified resident's comment, optionally a reply to another comment of the idea."""
+def add_comment(author: User, idea: Idea, body: str, parent_id: object = None) -> Comment:
+    """A verified resident's comment, optionally a reply to another comment of the idea
+    (`parent_id`: its id; anything else is refused on that field)."""
     if not author.is_verified:
         raise Forbidden(_("Сначала подтвердите аккаунт кодом."), extra={"reason": "not_verified"})
     require_stage(idea.project, "comment")
     _require_public(idea)
     text = clean_field("body", body, min_length=COMMENT_MIN, max_length=COMMENT_MAX, multiline=True)
+    parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id) if _valid_id(parent_id) else None
         if parent is None or parent.idea_id != idea.id:
@@ -749,7 +752,8 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
                 _("Проверьте выделенные поля."),
                 errors={"parent_id": [_("Ответить можно только на комментарий этой идеи.")]},
             )
-    comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_id, body=text)
+    parent_key = parent.id if parent else None
+    comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_key, body=text)
     db.session.add(comment)
     db.session.flush()
     note_participant(idea.project_id, author.id)
@@ -864,11 +868,8 @@ def import_ideas(
             section = sections.get(row.section)  # type: ignore[call-overload]
         elif isinstance(row.section, str):
             key = row.section.strip()
-            section = (
-                sections.get(int(key))
-                if key.isdigit() and len(key) < 10
-                else by_title.get(key.casefold())
-            )
+            number = parse_int(key)
+            section = sections.get(number) if number is not None else by_title.get(key.casefold())
         if section is None:
             errors[f"ideas.{number}.section"] = [_("Нет такого раздела в этом проекте.")]
             continue

@@ -12,6 +12,7 @@ from app.auth.permissions import get_actor, require_user
 from app.caching import set_cache_policy
 from app.errors import DomainError
 from app.extensions import db
+from app.numbers import number_or_text
 from ideas.clustering import services as clustering
 from ideas.clustering.models import ClusterMember
 from ideas.models import Idea, Project
@@ -102,12 +103,12 @@ def review_idea(idea_id: int) -> Response | str | tuple[str, int]:
     form = ReviewForm()
     status = 200
     if form.validate_on_submit():
-        scores = {c.code: request.form.get(f"score-{c.code}", type=int) for c in criteria}
+        typed = {c.code: request.form.get(f"score-{c.code}") for c in criteria}
         try:
             reviews.review_idea(
                 user,
                 idea,
-                {k: v for k, v in scores.items() if v is not None},
+                {code: number_or_text(v) for code, v in typed.items() if v is not None},
                 form.comment.data or None,
                 bool(form.shortlist.data),
             )
@@ -160,17 +161,19 @@ def conflict(idea_id: int) -> Response:
 
 
 @bp.route("/projects/<int:project_id>/shortlist", methods=["GET", "POST"])
-def shortlist_page(project_id: int) -> Response | str:
+def shortlist_page(project_id: int) -> Response | tuple[str, int]:
     user = require_user(*REVIEWERS) if request.method == "GET" else require_user(Role.STAFF)
     project = get_project(project_id)
     form = SelectionForm()
+    status = 200
     if form.validate_on_submit():
-        chosen = [int(v) for v in request.form.getlist("idea_ids") if v.isdigit()]
+        chosen = [number_or_text(v) for v in request.form.getlist("idea_ids")]
         try:
             picked = selection.select_ideas(user, project, chosen)
         except DomainError as error:
             db.session.rollback()
             _flash_error(error)
+            status = error.status
         else:
             db.session.commit()
             flash(_("Отобрано идей: %(n)s.", n=len(picked)), "success")
@@ -184,7 +187,7 @@ def shortlist_page(project_id: int) -> Response | str:
         publish_form=PublishForm(),
         is_staff=user.has_role(Role.STAFF),
         published=results.get_publication(project),
-    )
+    ), status
 
 
 @bp.post("/projects/<int:project_id>/publish")
