@@ -520,6 +520,25 @@ def merged_into_family(idea: Idea) -> list[Idea]:
     return family
 
 
+def get_merged_ideas(idea: Idea) -> list[Idea]:
+    """The ideas merged into this one, directly or through each other, oldest first: its
+    page and the API list them, and their authors as co-authors."""
+    return sorted(merged_into_family(idea)[1:], key=lambda merged: merged.id)
+
+
+def get_coauthors(idea: Idea, merged: Sequence[Idea]) -> list[tuple[int | None, str]]:
+    """(user id, or None for an imported idea; name) of the authors of `merged` other than
+    the idea's own author, once each: the merge notice tells them they are co-authors."""
+    seen: set[object] = {idea.author_id if idea.author_id is not None else idea.author_name}
+    found = []
+    for other in merged:
+        key = other.author_id if other.author_id is not None else other.author_name
+        if key is not None and key not in seen:
+            seen.add(key)
+            found.append((other.author_id, other.author_display_name))
+    return found
+
+
 def people_behind(idea: Idea) -> list[User]:
     """The authors to tell about an idea: its own and those of the ideas merged into it."""
     authors = {i.author.id: i.author for i in merged_into_family(idea) if i.author is not None}
@@ -552,8 +571,9 @@ def merge_idea(source: Idea, target: Idea, actor: User | None, note: str | None 
     """Fold a duplicate into another idea of the same project.
 
     Supports move to the target (one per person: people who supported both keep one),
-    the source becomes `merged` with `merged_into` set, and its author keeps the credit
-    (the publication points, once).
+    marked `moved_by_merge` so that their owners may withdraw them until selection; the
+    source becomes `merged` with `merged_into` set, and its author keeps the credit (the
+    publication points, once) and is the target's co-author (`get_coauthors`).
     """
     if source.id == target.id or source.project_id != target.project_id:
         raise Invalid(
@@ -566,7 +586,7 @@ def merge_idea(source: Idea, target: Idea, actor: User | None, note: str | None 
     db.session.execute(
         update(Support)
         .where(Support.idea_id == source.id, Support.user_id.not_in(already))
-        .values(idea_id=target.id)
+        .values(idea_id=target.id, moved_by_merge=True)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(delete(Support).where(Support.idea_id == source.id))
@@ -699,8 +719,31 @@ def support_idea(user: User, idea: Idea) -> Support:
     return support
 
 
+def _get_support(user: User, idea: Idea) -> Support | None:
+    return db.session.scalar(
+        select(Support).where(Support.idea_id == idea.id, Support.user_id == user.id)
+    )
+
+
+def _moved_before_selection(support: Support | None, idea: Idea) -> bool:
+    """A support a merge moved here, on an idea not yet selected: its owner was told they
+    may withdraw it, so they may in any stage until the idea is selected."""
+    return support is not None and support.moved_by_merge and idea.status is not IdeaStatus.SELECTED
+
+
+def may_withdraw_support(user: User, idea: Idea) -> bool:
+    """Whether `user` may withdraw their support of `idea` now (see `withdraw_support`)."""
+    return stage_allows(idea.project, "support") or _moved_before_selection(
+        _get_support(user, idea), idea
+    )
+
+
 def withdraw_support(user: User, idea: Idea) -> None:
-    require_stage(idea.project, "support")
+    """Withdraw one's support in the stages that allow supporting; a support a merge moved
+    here may also be withdrawn later, until the idea is selected."""
+    support = _get_support(user, idea)
+    if not _moved_before_selection(support, idea):
+        require_stage(idea.project, "support")
     deleted = db.session.execute(
         delete(Support).where(Support.idea_id == idea.id, Support.user_id == user.id)
     ).rowcount

@@ -259,14 +259,21 @@ def _comment_tree(idea: Idea) -> dict[int | None, list[Comment]]:
 
 def _render_idea(idea: Idea, status: int = 200, **errors: Any) -> tuple[str, int]:
     viewer = get_actor()
-    supported = bool(viewer) and idea.id in services.supported_idea_ids(viewer, [idea.id])
+    supported = viewer is not None and idea.id in services.supported_idea_ids(viewer, [idea.id])
+    merged = services.get_merged_ideas(idea)
+    can_withdraw = viewer is not None and supported and services.may_withdraw_support(viewer, idea)
     page = render_template(
         "ideas/idea.html",
         idea=idea,
         project=idea.project,
         history=services.get_history(idea),
         comments=_comment_tree(idea),
+        merged=merged,
+        coauthors=[name for _id, name in services.get_coauthors(idea, merged)],
         supported=supported,
+        can_withdraw=can_withdraw,
+        # only the support a merge moved here may be withdrawn outside the supporting stages
+        moved_support=can_withdraw and not services.stage_allows(idea.project, "support"),
         can_support=services.stage_allows(idea.project, "support")
         and idea.status in (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED),
         can_comment=services.stage_allows(idea.project, "comment")
