@@ -31,6 +31,7 @@ from ideas.schemas import (
     IdeaPath,
     ImportIn,
     ImportOut,
+    MergedIdeaOut,
     ProjectIn,
     ProjectOut,
     ProjectPage,
@@ -82,6 +83,12 @@ def idea_detail(idea: Idea) -> IdeaDetailOut:
             from_status=h.from_status, to_status=h.to_status, note=h.note, at=h.created_at
         )
         for h in services.get_history(idea)
+    ]
+    merged = services.get_merged_ideas(idea)
+    detail.merged_ideas = [MergedIdeaOut(id=m.id, title=m.title) for m in merged]
+    detail.coauthors = [
+        AuthorOut(id=user_id, display_name=name)
+        for user_id, name in services.get_coauthors(idea, merged)
     ]
     return detail
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -192,6 +192,9 @@ class Support(db.Model):
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved here from a duplicate by a merge: its owner was told they may withdraw it, and
+    # may until the idea is selected, whatever the stage (`ideas.services.withdraw_support`).
+    moved_by_merge: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Comment(db.Model):

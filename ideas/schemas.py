@@ -159,8 +159,19 @@ class StatusChangeOut(BaseModel):
     at: datetime
 
 
+class MergedIdeaOut(BaseModel):
+    id: int
+    title: str
+
+
 class IdeaDetailOut(IdeaOut):
     history: list[StatusChangeOut] = []
+    merged_ideas: list[MergedIdeaOut] = Field(
+        [], description="Ideas merged into this one (directly or through each other)"
+    )
+    coauthors: list[AuthorOut] = Field(
+        [], description="Authors of the merged ideas, other than this idea's author"
+    )
 
 
 class IdeaPage(BaseModel):

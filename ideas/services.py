@@ -24,6 +24,7 @@ from app.db import MAX_ID, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications.services import notify
+from app.numbers import parse_int
 from app.points.services import award_points
 from ideas import screening, search, text_index
 from ideas.models import (
@@ -519,6 +520,25 @@ def merged_into_family(idea: Idea) -> list[Idea]:
     return family
 
 
+def get_merged_ideas(idea: Idea) -> list[Idea]:
+    """The ideas merged into this one, directly or through each other, oldest first: its
+    page and the API list them, and their authors as co-authors."""
+    return sorted(merged_into_family(idea)[1:], key=lambda merged: merged.id)
+
+
+def get_coauthors(idea: Idea, merged: Sequence[Idea]) -> list[tuple[int | None, str]]:
+    """(user id, or None for an imported idea; name) of the authors of `merged` other than
+    the idea's own author, once each: the merge notice tells them they are co-authors."""
+    seen: set[object] = {idea.author_id if idea.author_id is not None else idea.author_name}
+    found = []
+    for other in merged:
+        key = other.author_id if other.author_id is not None else other.author_name
+        if key is not None and key not in seen:
+            seen.add(key)
+            found.append((other.author_id, other.author_display_name))
+    return found
+
+
 def people_behind(idea: Idea) -> list[User]:
     """The authors to tell about an idea: its own and those of the ideas merged into it."""
     authors = {i.author.id: i.author for i in merged_into_family(idea) if i.author is not None}
@@ -551,8 +571,9 @@ def merge_idea(source: Idea, target: Idea, actor: User | None, note: str | None 
     """Fold a duplicate into another idea of the same project.
 
     Supports move to the target (one per person: people who supported both keep one),
-    the source becomes `merged` with `merged_into` set, and its author keeps the credit
-    (the publication points, once).
+    marked `moved_by_merge` so that their owners may withdraw them until selection; the
+    source becomes `merged` with `merged_into` set, and its author keeps the credit (the
+    publication points, once) and is the target's co-author (`get_coauthors`).
     """
     if source.id == target.id or source.project_id != target.project_id:
         raise Invalid(
@@ -565,7 +586,7 @@ def merge_idea(source: Idea, target: Idea, actor: User | None, note: str | None 
     db.session.execute(
         update(Support)
         .where(Support.idea_id == source.id, Support.user_id.not_in(already))
-        .values(idea_id=target.id)
+        .values(idea_id=target.id, moved_by_merge=True)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(delete(Support).where(Support.idea_id == source.id))
@@ -698,8 +719,31 @@ def support_idea(user: User, idea: Idea) -> Support:
     return support
 
 
+def _get_support(user: User, idea: Idea) -> Support | None:
+    return db.session.scalar(
+        select(Support).where(Support.idea_id == idea.id, Support.user_id == user.id)
+    )
+
+
+def _moved_before_selection(support: Support | None, idea: Idea) -> bool:
+    """A support a merge moved here, on an idea not yet selected: its owner was told they
+    may withdraw it, so they may in any stage until the idea is selected."""
+    return support is not None and support.moved_by_merge and idea.status is not IdeaStatus.SELECTED
+
+
+def may_withdraw_support(user: User, idea: Idea) -> bool:
+    """Whether `user` may withdraw their support of `idea` now (see `withdraw_support`)."""
+    return stage_allows(idea.project, "support") or _moved_before_selection(
+        _get_support(user, idea), idea
+    )
+
+
 def withdraw_support(user: User, idea: Idea) -> None:
-    require_stage(idea.project, "support")
+    """Withdraw one's support in the stages that allow supporting; a support a merge moved
+    here may also be withdrawn later, until the idea is selected."""
+    support = _get_support(user, idea)
+    if not _moved_before_selection(support, idea):
+        require_stage(idea.project, "support")
     deleted = db.session.execute(
         delete(Support).where(Support.idea_id == idea.id, Support.user_id == user.id)
     ).rowcount
@@ -735,13 +779,15 @@ def supported_idea_ids(user: User | None, idea_ids: Iterable[int]) -> set[int]:
 # --- comments ------------------------------------------------------------------------------
 
 
-def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = None) -> Comment:
-    """A verified resident's comment, optionally a reply to another comment of the idea."""
+def add_comment(author: User, idea: Idea, body: str, parent_id: object = None) -> Comment:
+    """A verified resident's comment, optionally a reply to another comment of the idea
+    (`parent_id`: its id; anything else is refused on that field)."""
     if not author.is_verified:
         raise Forbidden(_("Сначала подтвердите аккаунт кодом."), extra={"reason": "not_verified"})
     require_stage(idea.project, "comment")
     _require_public(idea)
     text = clean_field("body", body, min_length=COMMENT_MIN, max_length=COMMENT_MAX, multiline=True)
+    parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id) if _valid_id(parent_id) else None
         if parent is None or parent.idea_id != idea.id:
@@ -749,7 +795,8 @@ def add_comment(author: User, idea: Idea, body: str, parent_id: int | None = Non
                 _("Проверьте выделенные поля."),
                 errors={"parent_id": [_("Ответить можно только на комментарий этой идеи.")]},
             )
-    comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_id, body=text)
+    parent_key = parent.id if parent else None
+    comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_key, body=text)
     db.session.add(comment)
     db.session.flush()
     note_participant(idea.project_id, author.id)
@@ -864,11 +911,8 @@ def import_ideas(
             section = sections.get(row.section)  # type: ignore[call-overload]
         elif isinstance(row.section, str):
             key = row.section.strip()
-            section = (
-                sections.get(int(key))
-                if key.isdigit() and len(key) < 10
-                else by_title.get(key.casefold())
-            )
+            number = parse_int(key)
+            section = sections.get(number) if number is not None else by_title.get(key.casefold())
         if section is None:
             errors[f"ideas.{number}.section"] = [_("Нет такого раздела в этом проекте.")]
             continue

@@ -17,6 +17,7 @@ from app.auth.permissions import get_actor, require_user
 from app.auth.views import attach_errors
 from app.errors import DomainError, Forbidden
 from app.extensions import db
+from app.numbers import number_or_text, parse_int
 from ideas import services
 from ideas.forms import CommentForm, FlagForm, IdeaForm, ProjectForm
 from ideas.models import Comment, CommentStatus, FlagTarget, Idea, IdeaStatus
@@ -136,8 +137,8 @@ def project(project_id: int) -> str:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    """A number in the query string; one not written in plain digits is left out."""
+    return parse_int(request.args.get(name), minimum=1)
 
 
 @bp.get("/projects/<int:project_id>/ideas")
@@ -258,14 +259,21 @@ def _comment_tree(idea: Idea) -> dict[int | None, list[Comment]]:
 
 def _render_idea(idea: Idea, status: int = 200, **errors: Any) -> tuple[str, int]:
     viewer = get_actor()
-    supported = bool(viewer) and idea.id in services.supported_idea_ids(viewer, [idea.id])
+    supported = viewer is not None and idea.id in services.supported_idea_ids(viewer, [idea.id])
+    merged = services.get_merged_ideas(idea)
+    can_withdraw = viewer is not None and supported and services.may_withdraw_support(viewer, idea)
     page = render_template(
         "ideas/idea.html",
         idea=idea,
         project=idea.project,
         history=services.get_history(idea),
         comments=_comment_tree(idea),
+        merged=merged,
+        coauthors=[name for _id, name in services.get_coauthors(idea, merged)],
         supported=supported,
+        can_withdraw=can_withdraw,
+        # only the support a merge moved here may be withdrawn outside the supporting stages
+        moved_support=can_withdraw and not services.stage_allows(idea.project, "support"),
         can_support=services.stage_allows(idea.project, "support")
         and idea.status in (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED),
         can_comment=services.stage_allows(idea.project, "comment")
@@ -311,8 +319,7 @@ def comment(idea_id: int) -> Response | tuple[str, int]:
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    parent = form.parent_id.data
-    parent_id = int(parent) if parent and str(parent).isdigit() and len(parent) < 10 else None
+    parent_id = number_or_text(form.parent_id.data) if form.parent_id.data else None
     try:
         created = services.add_comment(user, item, form.body.data or "", parent_id)
     except DomainError as error:

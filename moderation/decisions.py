@@ -273,12 +273,18 @@ def _merge(moderator: User, source: Idea, target_id: int | None, message: str | 
             .where(Support.idea_id == source.id)
         )
     )
+    already = set(db.session.scalars(select(Support.user_id).where(Support.idea_id == target.id)))
     ideas.merge_idea(source, target, moderator, message)
-    _tell_about_merge(source, target, supporters)
+    _tell_about_merge(source, target, supporters, already)
     return target.id
 
 
-def _tell_about_merge(source: Idea, target: Idea, supporters: list[User]) -> None:
+def _tell_about_merge(
+    source: Idea, target: Idea, supporters: list[User], already: set[int]
+) -> None:
+    """Authors hear they are co-authors; supporters where their support is now. Only those
+    whose support moved may withdraw it (until selection), and only they are told so; those
+    who supported both ideas keep their own support of the target."""
     link = f"/ideas/{target.id}"
     for author in {a.id: a for a in (source.author, target.author) if a is not None}.values():
         with force_locale(author.locale or "ru"):
@@ -294,21 +300,25 @@ def _tell_about_merge(source: Idea, target: Idea, supporters: list[User]) -> Non
                 ),
                 link=link,
             )
+    may_withdraw = target.status is not IdeaStatus.SELECTED
     for supporter in supporters:
         with force_locale(supporter.locale or "ru"):
-            notify(
-                [supporter],
-                "support_moved",
-                _("Ваша поддержка перенесена"),
-                _(
+            if supporter.id not in already and may_withdraw:
+                body = _(
                     "Идея «%(source)s», которую вы поддержали, объединена с идеей «%(target)s»; "
                     "ваша поддержка теперь у неё. Если вы не согласны, отзовите поддержку на "
                     "странице идеи.",
                     source=source.title,
                     target=target.title,
-                ),
-                link=link,
-            )
+                )
+            else:
+                body = _(
+                    "Идея «%(source)s», которую вы поддержали, объединена с идеей «%(target)s»; "
+                    "ваша поддержка учтена у неё.",
+                    source=source.title,
+                    target=target.title,
+                )
+            notify([supporter], "support_moved", _("Ваша поддержка перенесена"), body, link=link)
 
 
 def _comment_state(comment: Comment) -> dict[str, Any]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import Optional
+
+from app.numbers import WholeNumberField
 
 
 class DecisionForm(FlaskForm):
@@ -14,7 +16,7 @@ class DecisionForm(FlaskForm):
     expected_status = HiddenField()
     reason = SelectField(_l("Причина"), validate_choice=False)
     note = TextAreaField(_l("Пояснение для автора"), render_kw={"rows": 2})
-    merge_into = IntegerField(_l("Объединить с идеей №"), validators=[Optional()])
+    merge_into = WholeNumberField(_l("Объединить с идеей №"), validators=[Optional()])
     approve = SubmitField(_l("Одобрить"))
     reject = SubmitField(_l("Отклонить"))
     hide = SubmitField(_l("Скрыть"))

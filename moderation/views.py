@@ -12,6 +12,7 @@ from app.auth.permissions import require_user
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.numbers import parse_int
 from moderation import users as user_moderation
 from moderation.decisions import DecisionRequest, check_not_author, decide
 from moderation.forms import BlockForm, DecisionForm, UnblockForm
@@ -24,8 +25,8 @@ PER_PAGE = 20
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    """A number in the query string; one not written in plain digits is left out."""
+    return parse_int(request.args.get(name), minimum=1)
 
 
 @bp.get("/moderation")
@@ -78,7 +79,9 @@ def decide_page(target_type: str, target_id: int) -> Response | tuple[str, int]:
     form.reason.choices = [SelectChoice(r.code, r.title) for r in list_reasons()]
     action = form.chosen_action()
     if not form.validate_on_submit() or action is None:
-        flash(_("Форма устарела, попробуйте ещё раз."), "warning")
+        flash(
+            " ".join(form.merge_into.errors) or _("Форма устарела, попробуйте ещё раз."), "warning"
+        )
         return redirect(request.referrer or url_for("moderation.queue"))
     try:
         decide(

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from app.api import BEARER_SECURITY, api_blueprint, json_response, paginate, problems
 from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user, require_verified_standing
+from app.caching import set_cache_policy
 from app.errors import Forbidden
 from app.extensions import db
 from app.transactions import statement_connection
@@ -122,7 +123,8 @@ def device_signature() -> str:
     return "|".join(headers.get(h, "") for h in DEVICE_HEADERS)
 
 
-def _visible_results(poll_id: int) -> dict:  # type: ignore[type-arg]
+def _visible_results(poll_id: int) -> tuple[dict, bool]:  # type: ignore[type-arg]
+    """The results, and whether they are final (`services.results_are_final`)."""
     viewer = get_actor()
     poll = _load(poll_id)
     if not services.results_visible(poll, viewer):
@@ -132,13 +134,14 @@ def _visible_results(poll_id: int) -> dict:  # type: ignore[type-arg]
         )
     results = get_results(poll)
     db.session.commit()  # a recount is stored for the next readers
-    return results
+    return results, services.results_are_final(poll)
 
 
 @api.get("/polls/<int:poll_id>/results", responses={200: PollResultsOut, **problems(403, 404)})
 def results(path: PollPath) -> Response:
     """Votes and share per option, turnout, okrugs and hours; once closed, the ledger root."""
-    return json_response(_visible_results(path.poll_id))
+    data, final = _visible_results(path.poll_id)
+    return set_cache_policy(json_response(data), public=final)
 
 
 EXPORT_RESPONSE = {
@@ -153,7 +156,7 @@ EXPORT_RESPONSE = {
 @api.get("/polls/<int:poll_id>/export", responses={200: EXPORT_RESPONSE, **problems(403, 404)})
 def export(path: PollPath, query: ExportQuery) -> Response:
     """Open data: the results as CSV (one row per option and okrug) or JSON."""
-    data = _visible_results(path.poll_id)
+    data, final = _visible_results(path.poll_id)
     if query.format == "json":
         body = json.dumps(data, ensure_ascii=False, indent=2)
         mimetype, ext = "application/json", "json"
@@ -161,7 +164,7 @@ def export(path: PollPath, query: ExportQuery) -> Response:
         body, mimetype, ext = results_csv(data), "text/csv", "csv"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{path.poll_id}.{ext}"'
-    return response
+    return set_cache_policy(response, public=final)
 
 
 @api.get("/polls/<int:poll_id>/ballots", responses={200: BallotsOut, **problems(404, 409)})

@@ -48,6 +48,7 @@ from app.auth.login import token_in_authorization
 from app.auth.services import token_holder
 from app.db import MAX_ID
 from app.errors import DomainError
+from app.numbers import parse_int
 from app.request_log import access_log, log_access, request_id
 from app.transactions import statement_connection
 from voting import ballots
@@ -123,10 +124,9 @@ class ExpressVotes:
     def _read_body(self, environ: WSGIEnvironment) -> bytes | None:
         """The JSON body, or None for a body the view must judge (size, type, encoding)."""
         content_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
-        length = environ.get("CONTENT_LENGTH", "")
-        if content_type != "application/json" or not length.isdigit():
+        size = parse_int(environ.get("CONTENT_LENGTH", ""))
+        if content_type != "application/json" or size is None:
             return None
-        size = int(length)
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
         if size == 0 or (limit is not None and size > limit):
             return None

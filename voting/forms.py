@@ -13,7 +13,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,6 +24,7 @@ from wtforms.validators import Optional
 
 from app.auth.forms import district_choices
 from app.districts import find_okrug, list_okrugs
+from app.numbers import WholeNumberField
 from voting.models import Poll
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -42,7 +42,7 @@ class QuestionForm(Form):
             SelectChoice("open", _l("свободный ответ")),
         ],
     )
-    max_choices = IntegerField(
+    max_choices = WholeNumberField(
         _l("Сколько можно выбрать"),
         validators=[Optional()],
         description=_l("Для вопроса с несколькими вариантами; пусто — без ограничения."),

@@ -9,7 +9,6 @@ counted once when it closes and is final, equal to the published ledger.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import utcnow
 from app.districts import list_okrugs
 from app.extensions import db
+from app.spreadsheets import csv_writer
 from voting.models import Ballot, BallotChoice, BallotText, Poll, PollStatus, PollTally, Question
 from voting.services import audience_size, decision_history, phase
 
@@ -186,7 +186,7 @@ def get_results(poll: Poll, now: datetime | None = None) -> dict[str, Any]:
 def results_csv(results: dict[str, Any]) -> str:
     """Open data: one row per option and okrug, plus the totals per option."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["question_id", "question", "option_id", "option", "okrug", "votes", "share"])
     okrugs = [(row["okrug"], row["abbrev"]) for row in results["by_okrug"]]
     for question in results["questions"]:

@@ -80,6 +80,13 @@ def results_visible(poll: Poll, viewer: User | None) -> bool:
     return poll.status is PollStatus.OPEN and poll.results_visibility is ResultsVisibility.LIVE
 
 
+def results_are_final(poll: Poll) -> bool:
+    """The results are the same for everyone and will not change (the poll has closed):
+    the only ones shared caches may keep. A live tally, or results only staff may see yet,
+    are not."""
+    return poll.status is PollStatus.CLOSED
+
+
 def has_voted(user: User | None, poll: Poll) -> bool:
     if user is None:
         return False

@@ -12,8 +12,10 @@ from app.auth.forms import ActionForm
 from app.auth.models import Role, User
 from app.auth.permissions import get_actor, require_user
 from app.auth.views import attach_errors
+from app.caching import set_cache_policy
 from app.errors import DomainError, Invalid
 from app.extensions import db
+from app.numbers import parse_int
 from voting import ballots, drafting, ledger, services
 from voting.api import device_signature
 from voting.forms import DecisionForm, PollForm, ReceiptForm
@@ -104,7 +106,7 @@ def _answers_from_form(poll: Poll) -> tuple[list[dict[str, Any]], dict[int, Any]
                 answers.append({"question_id": question.id, "text": text})
             continue
         raw = request.form.getlist(key)
-        ids = [int(v) for v in raw if v.isdigit()]
+        ids = [i for i in map(parse_int, raw) if i is not None]
         if len(ids) != len(raw):
             raise Invalid(_("Неверный вариант ответа."), errors={key: [_("Неверный вариант.")]})
         chosen[question.id] = set(ids)
@@ -150,10 +152,12 @@ def _errors_by_question(error: Invalid, answers: list[dict[str, Any]]) -> dict[A
     for key, messages in (error.errors or {}).items():
         target: Any = "__all__"
         parts = key.split(".")
-        if key.startswith("q") and key[1:].isdigit():
-            target = int(key[1:])
-        elif len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(answers):
-            target = answers[int(parts[1])]["question_id"]
+        question = parse_int(key[1:]) if key.startswith("q") else None
+        place = parse_int(parts[1]) if len(parts) > 1 else None
+        if question is not None:
+            target = question
+        elif place is not None and place < len(answers):
+            target = answers[place]["question_id"]
         out.setdefault(target, []).extend(messages)
     if not out:
         out["__all__"] = [error.detail or _("Проверьте ответы.")]
@@ -161,7 +165,7 @@ def _errors_by_question(error: Invalid, answers: list[dict[str, Any]]) -> dict[A
 
 
 @bp.get("/polls/<int:poll_id>/results")
-def results(poll_id: int) -> str:
+def results(poll_id: int) -> Response | str:
     from voting import charts
 
     viewer = get_actor()
@@ -171,9 +175,11 @@ def results(poll_id: int) -> str:
         return render_template("voting/results_hidden.html", poll=poll)
     data = get_results(poll)
     db.session.commit()
-    return render_template(
+    page = render_template(
         "voting/results.html", poll=poll, results=data, charts=charts, decision_form=DecisionForm()
     )
+    # A page carries the signed-in person's menu (and staff's decision form).
+    return set_cache_policy(Response(page), public=False)
 
 
 @bp.get("/polls/<int:poll_id>/results.csv")
@@ -185,7 +191,7 @@ def results_export_csv(poll_id: int) -> Response:
     response = Response(results_csv(get_results(poll)), mimetype="text/csv")
     db.session.commit()
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}.csv"'
-    return response
+    return set_cache_policy(response, public=services.results_are_final(poll))
 
 
 @bp.get("/polls/<int:poll_id>/ballots.json")
@@ -246,8 +252,9 @@ def _attach_poll_errors(form: PollForm, error: Invalid, slots: list[int]) -> lis
     for key, messages in (error.errors or {}).items():
         parts = key.split(".")
         field = None
-        if parts[0] == "questions" and len(parts) >= 3 and parts[1].isdigit() and slots:
-            slot = slots[int(parts[1])] if int(parts[1]) < len(slots) else None
+        place = parse_int(parts[1]) if len(parts) >= 3 else None
+        if parts[0] == "questions" and place is not None and slots:
+            slot = slots[place] if place < len(slots) else None
             if slot is not None:
                 name = "options" if parts[2] == "options" else parts[2]
                 field = getattr(form.questions[slot].form, name, None)

@@ -11,15 +11,17 @@ from app.auth.models import User
 from app.auth.services import resolve_token
 from app.errors import is_api_request, problem
 from app.extensions import db, login_manager
+from app.numbers import parse_int
 
 
 def _load_user(user_id: str) -> User | None:
     """Session cookies carry `id:version`; bumping the version ends every session."""
-    raw_id, _sep, version = user_id.partition(":")
-    if not raw_id.isdigit() or not version.isdigit():
+    raw_id, _sep, raw_version = user_id.partition(":")
+    number, version = parse_int(raw_id), parse_int(raw_version)
+    if number is None or version is None:
         return None
-    user = db.session.get(User, int(raw_id))
-    if user is None or user.session_version != int(version):
+    user = db.session.get(User, number)
+    if user is None or user.session_version != version:
         return None
     return user
 

@@ -26,6 +26,7 @@ from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.notifications.models import Channel
 from app.notifications.services import notify
+from app.numbers import parse_int
 from app.text import check_text
 
 PASSWORD_MIN = 8
@@ -277,7 +278,7 @@ def confirm_verification(user: User, code: object) -> None:
     """Check the latest code; wrong tries count, and a code dies after a few of them."""
     if user.is_verified:
         raise Conflict(_("Аккаунт уже подтверждён."))
-    if not isinstance(code, str) or not code.strip().isdigit() or len(code.strip()) != 6:
+    if not isinstance(code, str) or parse_int(code.strip()) is None or len(code.strip()) != 6:
         raise Invalid(_("Код — это 6 цифр."), errors={"code": [_("Код — это 6 цифр.")]})
     row = db.session.scalar(
         select(VerificationCode)

@@ -7,13 +7,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import IntegerField, StringField, SubmitField
+from wtforms import StringField, SubmitField
 from wtforms.validators import Optional
 
 from app.auth.models import Role
 from app.auth.permissions import require_user
+from app.caching import set_cache_policy
 from app.errors import DomainError
 from app.extensions import db
+from app.numbers import WholeNumberField, parse_int
 from ideas.clustering import services
 from ideas.clustering.api import READERS, get_project
 from ideas.clustering.map import cluster_map_svg
@@ -24,7 +26,7 @@ bp = Blueprint("clustering", __name__, template_folder="templates")
 
 
 class StartForm(FlaskForm):
-    k = IntegerField(_l("Число групп (пусто — автоматически)"), validators=[Optional()])
+    k = WholeNumberField(_l("Число групп (пусто — автоматически)"), validators=[Optional()])
     submit = SubmitField(_l("Сгруппировать идеи"))
 
 
@@ -38,7 +40,7 @@ class DuplicateForm(FlaskForm):
 
 
 @bp.route("/projects/<int:project_id>/clusterings", methods=["GET", "POST"])
-def runs(project_id: int) -> Response | str:
+def runs(project_id: int) -> Response | tuple[str, int]:
     user = require_user(*READERS)
     project = get_project(project_id)
     form = StartForm()
@@ -54,9 +56,10 @@ def runs(project_id: int) -> Response | str:
             db.session.commit()
             flash(_("Группировка запущена."), "success")
             return redirect(url_for("clustering.run_page", run_id=run.id))
+    status = 422 if form.is_submitted() else 200  # a refused form says so
     return render_template(
         "clustering/runs.html", project=project, runs=services.list_runs(project), form=form
-    )
+    ), status
 
 
 @bp.get("/clusterings/<int:run_id>")
@@ -103,9 +106,7 @@ def run_map(run_id: int) -> Response:
     ]
     centres = [(c.x, c.y, c.display_label, c.size) for c in run.clusters]
     svg = cluster_map_svg(points, centres, title=_("Карта тем: %(n)s идей", n=len(points)))
-    response = Response(svg, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "private, max-age=60"
-    return response
+    return set_cache_policy(Response(svg, mimetype="image/svg+xml"), public=False)  # experts' view
 
 
 @bp.post("/clusterings/<int:run_id>/clusters/<int:cluster_id>/rename")
@@ -129,8 +130,8 @@ def rename(run_id: int, cluster_id: int) -> Response:
 def send_duplicate(run_id: int) -> Response:
     user = require_user(*READERS, Role.MODERATOR)
     if DuplicateForm().validate_on_submit():
-        keep = request.form.get("keep", type=int)
-        duplicate = request.form.get("duplicate", type=int)
+        keep = parse_int(request.form.get("keep"))
+        duplicate = parse_int(request.form.get("duplicate"))
         try:
             flag = services.send_duplicates_to_moderation(user, keep or 0, duplicate or 0)
         except DomainError as error:

@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import Optional
+
+from app.numbers import WholeNumberField
 
 
 class ConflictForm(FlaskForm):
@@ -46,6 +47,6 @@ class ImplementationForm(FlaskForm):
             SelectChoice("declined", _l("отклонена")),
         ],
     )
-    progress = IntegerField(_l("Готовность, %"), validators=[Optional()])
+    progress = WholeNumberField(_l("Готовность, %"), validators=[Optional()])
     note = TextAreaField(_l("Что сделано или почему отказались"), render_kw={"rows": 3})
     submit = SubmitField(_l("Сохранить"))

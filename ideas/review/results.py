@@ -1,12 +1,14 @@
 """Publishing a project's results, the public figures, and the open-data exports.
 
 Exports carry no personal data: no e-mail, phone or name of anyone; residents appear
-only as counts (by okrug).
+only as counts (by okrug). Figures and exports cover only what the public may see: the
+listed ideas (published or selected, `ideas.services.LISTED_STATUSES`) and what was done
+on them. A pending, rejected, hidden, withdrawn or merged-away idea, its supports and its
+comments are not published, not even inside a total.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -14,18 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, union
+from sqlalchemy import Select, func, select, union
 
 from app.auth.models import User
 from app.districts import get_district, list_okrugs
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.spreadsheets import csv_writer
 from ideas import services as ideas
-from ideas.clustering.models import ClusteringRun, RunStatus
+from ideas.clustering.models import ClusteringRun, ClusterMember, RunStatus
 from ideas.models import Comment, CommentStatus, Idea, IdeaStatus, Project, ProjectStage, Support
 from ideas.review.models import Implementation, Publication
-
-PUBLIC_IDEA_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.SELECTED, IdeaStatus.MERGED)
 
 
 def get_publication(project: Project) -> Publication | None:
@@ -75,13 +76,21 @@ class Participation:
         }
 
 
-def participation(project: Project) -> Participation:
-    """Who took part, counted once per person, and how much, by okrug of residence."""
-    idea_ids = select(Idea.id).where(Idea.project_id == project.id)
-    authors = select(Idea.author_id.label("user_id")).where(
-        Idea.project_id == project.id, Idea.author_id.is_not(None)
+def _listed_idea_ids(project: Project) -> Select[tuple[int]]:
+    return select(Idea.id).where(
+        Idea.project_id == project.id, Idea.status.in_(ideas.LISTED_STATUSES)
     )
-    commenters = select(Comment.author_id.label("user_id")).where(Comment.idea_id.in_(idea_ids))
+
+
+def participation(project: Project) -> Participation:
+    """Who took part in the listed ideas (wrote one, supported one, or has a published
+    comment on one), counted once per person, and how much, by okrug of residence."""
+    idea_ids = _listed_idea_ids(project)
+    authors = select(Idea.author_id.label("user_id")).where(
+        Idea.id.in_(idea_ids), Idea.author_id.is_not(None)
+    )
+    published_comments = (Comment.idea_id.in_(idea_ids), Comment.status == CommentStatus.PUBLISHED)
+    commenters = select(Comment.author_id.label("user_id")).where(*published_comments)
     supporters = select(Support.user_id.label("user_id")).where(Support.idea_id.in_(idea_ids))
     people = union(authors, commenters, supporters).subquery()
     districts = db.session.execute(
@@ -100,7 +109,7 @@ def participation(project: Project) -> Participation:
     idea_districts = db.session.execute(
         select(User.district_code, func.count())
         .join(Idea, Idea.author_id == User.id)
-        .where(Idea.project_id == project.id, Idea.status.in_(PUBLIC_IDEA_STATUSES))
+        .where(Idea.id.in_(idea_ids))
         .group_by(User.district_code)
     ).all()
     for code, count in idea_districts:
@@ -110,22 +119,17 @@ def participation(project: Project) -> Participation:
     count = lambda stmt: db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0  # noqa: E731
     return Participation(
         participants=count(select(people.c.user_id)),
-        ideas=count(
-            select(Idea.id).where(
-                Idea.project_id == project.id, Idea.status.in_(PUBLIC_IDEA_STATUSES)
-            )
-        ),
-        comments=count(
-            select(Comment.id).where(
-                Comment.idea_id.in_(idea_ids), Comment.status == CommentStatus.PUBLISHED
-            )
-        ),
+        ideas=count(idea_ids),
+        comments=count(select(Comment.id).where(*published_comments)),
         supports=count(select(Support.id).where(Support.idea_id.in_(idea_ids))),
         by_okrug=by_okrug,
     )
 
 
 def topics(project: Project) -> list[dict[str, Any]]:
+    """The latest clustering's topics, sized by the listed ideas in them now: the run saw
+    ideas that may since have been hidden or merged away, and a topic left with none of
+    the listed ones is not shown."""
     run = db.session.scalars(
         select(ClusteringRun)
         .where(ClusteringRun.project_id == project.id, ClusteringRun.status == RunStatus.DONE)
@@ -134,9 +138,23 @@ def topics(project: Project) -> list[dict[str, Any]]:
     ).first()
     if run is None:
         return []
+    listed = {
+        cluster_id: (int(size), int(support))
+        for cluster_id, size, support in db.session.execute(
+            select(ClusterMember.cluster_id, func.count(), func.sum(Idea.support_count))
+            .join(Idea, Idea.id == ClusterMember.idea_id)
+            .where(
+                ClusterMember.run_id == run.id,
+                ClusterMember.cluster_id.is_not(None),
+                Idea.status.in_(ideas.LISTED_STATUSES),
+            )
+            .group_by(ClusterMember.cluster_id)
+        )
+    }
     return [
-        {"id": c.id, "label": c.display_label, "size": c.size, "support": c.support}
+        {"id": c.id, "label": c.display_label, "size": listed[c.id][0], "support": listed[c.id][1]}
         for c in run.clusters
+        if c.id in listed
     ]
 
 
@@ -195,7 +213,7 @@ def export(project: Project) -> dict[str, list[dict[str, Any]]]:
     for idea, district_code in db.session.execute(
         select(Idea, User.district_code)
         .outerjoin(User, User.id == Idea.author_id)
-        .where(Idea.project_id == project.id, Idea.status.in_(PUBLIC_IDEA_STATUSES))
+        .where(Idea.id.in_(_listed_idea_ids(project)))
         .order_by(Idea.id)
     ):
         district = get_district(district_code)
@@ -206,7 +224,6 @@ def export(project: Project) -> dict[str, list[dict[str, Any]]]:
                 "body": idea.body,
                 "section": idea.section.title,
                 "status": idea.status.value,
-                "merged_into": idea.merged_into_id,
                 "supports": idea.support_count,
                 "comments": idea.comment_count,
                 "author_okrug": okrug_of.get(district.okrug_code) if district else None,
@@ -217,8 +234,7 @@ def export(project: Project) -> dict[str, list[dict[str, Any]]]:
     for idea_id, district_code in db.session.execute(
         select(Support.idea_id, User.district_code)
         .join(User, User.id == Support.user_id)
-        .join(Idea, Idea.id == Support.idea_id)
-        .where(Idea.project_id == project.id)
+        .where(Support.idea_id.in_(_listed_idea_ids(project)))
     ):
         district = get_district(district_code)
         support_rows[(idea_id, okrug_of.get(district.okrug_code, "") if district else "")] += 1
@@ -245,12 +261,13 @@ def export(project: Project) -> dict[str, list[dict[str, Any]]]:
 def export_csv(tables: dict[str, list[dict[str, Any]]]) -> str:
     """All tables in one CSV, each introduced by a `# table` line, for spreadsheets."""
     out = io.StringIO()
+    writer = csv_writer(out)
     for name, rows in tables.items():
         out.write(f"# {name}\n")
         if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+            columns = list(rows[0])
+            writer.writerow(columns)
+            writer.writerows([row[column] for column in columns] for row in rows)
         out.write("\n")
     return out.getvalue()
 

@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user
+from app.caching import set_cache_policy
 from app.errors import DomainError
 from app.extensions import db
+from app.numbers import number_or_text
 from ideas.clustering import services as clustering
 from ideas.clustering.models import ClusterMember
-from ideas.models import Idea
+from ideas.models import Idea, Project
 from ideas.review import charts, results, reviews, rubric, selection, shortlist
 from ideas.review.api import get_idea, get_project
 from ideas.review.forms import (
@@ -101,12 +103,12 @@ def review_idea(idea_id: int) -> Response | str | tuple[str, int]:
     form = ReviewForm()
     status = 200
     if form.validate_on_submit():
-        scores = {c.code: request.form.get(f"score-{c.code}", type=int) for c in criteria}
+        typed = {c.code: request.form.get(f"score-{c.code}") for c in criteria}
         try:
             reviews.review_idea(
                 user,
                 idea,
-                {k: v for k, v in scores.items() if v is not None},
+                {code: number_or_text(v) for code, v in typed.items() if v is not None},
                 form.comment.data or None,
                 bool(form.shortlist.data),
             )
@@ -160,17 +162,19 @@ def conflict(idea_id: int) -> Response:
 
 
 @bp.route("/projects/<int:project_id>/shortlist", methods=["GET", "POST"])
-def shortlist_page(project_id: int) -> Response | str:
+def shortlist_page(project_id: int) -> Response | tuple[str, int]:
     user = require_user(*REVIEWERS) if request.method == "GET" else require_user(Role.STAFF)
     project = get_project(project_id)
     form = SelectionForm()
+    status = 200
     if form.validate_on_submit():
-        chosen = [int(v) for v in request.form.getlist("idea_ids") if v.isdigit()]
+        chosen = [number_or_text(v) for v in request.form.getlist("idea_ids")]
         try:
             picked = selection.select_ideas(user, project, chosen)
         except DomainError as error:
             db.session.rollback()
             _flash_error(error)
+            status = error.status
         else:
             db.session.commit()
             flash(_("Отобрано идей: %(n)s.", n=len(picked)), "success")
@@ -184,7 +188,7 @@ def shortlist_page(project_id: int) -> Response | str:
         publish_form=PublishForm(),
         is_staff=user.has_role(Role.STAFF),
         published=results.get_publication(project),
-    )
+    ), status
 
 
 @bp.post("/projects/<int:project_id>/publish")
@@ -231,15 +235,24 @@ def implementation(idea_id: int) -> Response | tuple[str, int]:
     ), status
 
 
-@bp.get("/projects/<int:project_id>/results")
-def results_page(project_id: int) -> str:
+def _results_published(project_id: int) -> tuple[Project, bool]:
+    """The project and whether its results are published; unpublished ones are 404 to all
+    but staff."""
     project = get_project(project_id)
-    if results.get_publication(project) is None:
+    published = results.get_publication(project) is not None
+    if not published:
         viewer = get_actor()
         if viewer is None or not viewer.has_role(Role.STAFF):
             abort(404)
+    return project, published
+
+
+@bp.get("/projects/<int:project_id>/results")
+def results_page(project_id: int) -> Response:
+    project, published = _results_published(project_id)
+    if not published:
         flash(_("Итоги ещё не опубликованы: страницу видят только сотрудники."), "warning")
-    return render_template(
+    page = render_template(
         "review/results.html",
         project=project,
         participation=results.participation(project),
@@ -247,15 +260,13 @@ def results_page(project_id: int) -> str:
         selected=results.selected_ideas(project),
         published=results.get_publication(project),
     )
+    # A page carries the signed-in person's menu and messages: never for shared caches.
+    return set_cache_policy(Response(page), public=False)
 
 
 @bp.get("/projects/<int:project_id>/results/<chart>.svg")
 def results_chart(project_id: int, chart: str) -> Response:
-    project = get_project(project_id)
-    if results.get_publication(project) is None and not (
-        get_actor() and get_actor().has_role(Role.STAFF)
-    ):
-        abort(404)
+    project, published = _results_published(project_id)
     if chart == "okrugs":
         by_okrug = results.participation(project).by_okrug
         svg = charts.bar_chart_svg(
@@ -274,6 +285,4 @@ def results_chart(project_id: int, chart: str) -> Response:
         )
     else:
         abort(404)
-    response = Response(svg, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return set_cache_policy(Response(svg, mimetype="image/svg+xml"), public=published)

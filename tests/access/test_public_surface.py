@@ -139,3 +139,13 @@ def test_no_page_has_inline_script_style_or_event_handler(seen):
             if match:
                 problems.append(f"{item}: {name} {match.group(0)[:80]!r}")
     assert problems == []
+
+
+def test_only_what_every_walker_may_read_is_ever_publicly_cacheable(seen):
+    """A shared cache hands one stored copy to everyone: a response that some walker may not
+    read (staff's view of unpublished results, an expert's map, anyone's own page) is never
+    `public`, whoever it was sent to."""
+    refused_somewhere = {str(s.check) for s in seen if not s.allowed}
+    cacheable = [s for s in seen if "public" in s.headers.get("Cache-Control", "")]
+    assert [str(s) for s in cacheable if str(s.check) in refused_somewhere] == []
+    assert cacheable, "published charts are public: the walk should have met one"
