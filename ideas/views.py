@@ -250,9 +250,13 @@ def edit_idea(idea_id: int) -> Response | tuple[str, int] | str:
 
 
 def _comment_tree(idea: Idea) -> dict[int | None, list[Comment]]:
+    """Comments by the comment they are shown under: the template's nesting is as deep as
+    the threads' depth limit, however long a reply chain in the database is."""
+    comments = list(db.session.scalars(services.list_comments_query(idea).limit(2000)))
+    places = services.place_comments((c.id, c.parent_id) for c in comments)
     children: dict[int | None, list[Comment]] = {}
-    for comment in db.session.scalars(services.list_comments_query(idea).limit(2000)):
-        children.setdefault(comment.parent_id, []).append(comment)
+    for comment in comments:
+        children.setdefault(places[comment.id].parent_id, []).append(comment)
     return children
 
 
