@@ -13,6 +13,7 @@ from app.auth.permissions import get_actor, require_user
 from app.errors import Invalid
 from app.extensions import db
 from ideas import services
+from ideas.limits import limit_comments
 from ideas.models import Comment, FlagTarget, Idea, IdeaStatus, Project
 from ideas.schemas import (
     AuthorOut,
@@ -300,6 +301,7 @@ def list_comments(path: IdeaPath, query: PageQuery) -> Response:
     responses={201: CommentOut, **problems(401, 403, 404, 409)},
     security=BEARER_SECURITY,
 )
+@limit_comments()
 def add_comment(path: IdeaPath, body: CommentIn) -> Response:
     """Comment on an idea or reply to a comment (verified residents)."""
     user = require_user(verified=True)

@@ -7,8 +7,18 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from werkzeug.wrappers import Response
 
 from app.auth.forms import ActionForm
@@ -19,6 +29,7 @@ from app.errors import DomainError, Forbidden
 from app.extensions import db
 from ideas import services
 from ideas.forms import CommentForm, FlagForm, IdeaForm, ProjectForm
+from ideas.limits import limit_comments, limit_message
 from ideas.models import Comment, CommentStatus, FlagTarget, Idea, IdeaStatus
 
 bp = Blueprint(
@@ -308,15 +319,32 @@ def support(idea_id: int) -> Response:
     return redirect(url_for("ideas.idea", idea_id=item.id) + "#support")
 
 
+def _parent_id(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
+def _too_many_comments(limit: RequestLimit) -> Response:
+    """Over the comment limit: the idea page again, the reason under the form, the text kept."""
+    item = services.get_idea((request.view_args or {})["idea_id"], get_actor())
+    page, status = _render_idea(
+        item,
+        429,
+        comment=[limit_message()],
+        comment_parent=_parent_id(request.form.get("parent_id")),
+        comment_text=request.form.get("body", ""),
+    )
+    return make_response(page, status)
+
+
 @bp.post("/ideas/<int:idea_id>/comments")
+@limit_comments(on_breach=_too_many_comments)
 def comment(idea_id: int) -> Response | tuple[str, int]:
     user = require_user(verified=True)
     item = services.get_idea(idea_id, user)
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    parent = form.parent_id.data
-    parent_id = int(parent) if parent and str(parent).isdigit() and len(parent) < 10 else None
+    parent_id = _parent_id(form.parent_id.data)
     try:
         created = services.add_comment(user, item, form.body.data or "", parent_id)
     except DomainError as error:

@@ -1,4 +1,4 @@
-"""Comment threads have a bounded depth, and comments are rate limited per person.
+"""Comment threads have a bounded depth.
 
 Replies nest at most `COMMENT_MAX_DEPTH` levels: a reply to a comment at the deepest level
 becomes its sibling (stored under that comment's parent), on pages and API alike. Chains
