@@ -452,7 +452,11 @@ def edit_idea(
     body: str | None = None,
     section_id: int | None = None,
 ) -> Idea:
-    """The author changes their idea while it waits for moderation."""
+    """The author changes their idea while it waits for moderation.
+
+    A changed text is screened again, so the moderator sees findings for what the idea says
+    now (new ones found, those that no longer apply gone); the idea stays pending either way.
+    """
     if actor.id != idea.author_id:
         raise Forbidden(_("Изменять идею может только её автор."))
     if idea.status is not IdeaStatus.PENDING:
@@ -464,7 +468,9 @@ def edit_idea(
         idea.section_id = get_section(idea.project, section_id).id
     if (new_title, new_body) != (idea.title, idea.body):
         idea.title, idea.body = new_title, new_body
-        idea.normalized_text = text_index.normalize(text_index.idea_text(new_title, new_body))
+        text = text_index.idea_text(new_title, new_body)
+        idea.normalized_text = text_index.normalize(text)
+        screening.screen("idea", idea.id, idea.project, text)
     idea.updated_at = utcnow()
     db.session.flush()
     return idea
