@@ -24,6 +24,7 @@ from moderation.findings.personal_data import luhn_is_valid, snils_is_valid
         "заебали эти очереди",
         "долбоёб на входе",
         "пиздец, а не запись",
+        "пиздато устроились",
         "блядь, опять закрыто",
         "бля",
         "мудак охранник",
