@@ -320,7 +320,8 @@ def support(idea_id: int) -> Response:
 
 
 def _parent_id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+    """The form's `parent_id`, if it is a plain number («²» is a digit to `isdigit`)."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _too_many_comments(limit: RequestLimit) -> Response:

@@ -162,3 +162,15 @@ def test_replies_of_another_idea_still_refused(api, idea):
     response = api.post(f"/ideas/{idea.id}/comments", {"body": "Не туда", "parent_id": other.id})
     assert response.status_code == 422
     assert "parent_id" in response.json["errors"]
+
+
+def test_a_reply_form_with_a_strange_parent_is_a_top_level_comment(pages, idea):
+    UserFactory(email="ivan@example.ru")
+    pages.login("ivan@example.ru")
+    path = f"/ideas/{idea.id}"
+    response = pages.submit(
+        f"{path}/comments", {"body": "Ответ без адреса", "parent_id": "²"}, form_page=path
+    )
+    assert response.status_code == 302
+    created = db.session.scalars(select(Comment)).one()
+    assert created.parent_id is None
