@@ -67,6 +67,7 @@ class Config:
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10 per hour")
         self.CODE_RATE_LIMIT = env.get("CODE_RATE_LIMIT", "5 per 15 minutes")
+        self.COMMENT_RATE_LIMIT = env.get("COMMENT_RATE_LIMIT", "10 per minute")
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.SESSION_COOKIE_HTTPONLY = True

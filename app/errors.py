@@ -260,7 +260,7 @@ def register_error_handlers(app: Flask) -> None:
             if exc.response is not None and "Retry-After" in exc.response.headers:
                 response.headers["Retry-After"] = exc.response.headers["Retry-After"]
             return response
-        if exc.response is not None and status != 429:
+        if exc.response is not None:  # a page's own answer, e.g. a form message on 429
             return exc.response
         return _render_page_error(status, detail)
 

@@ -13,7 +13,8 @@ from app.auth.permissions import get_actor, require_user
 from app.errors import Invalid
 from app.extensions import db
 from ideas import services
-from ideas.models import FlagTarget, Idea, IdeaStatus, Project
+from ideas.limits import limit_comments
+from ideas.models import Comment, FlagTarget, Idea, IdeaStatus, Project
 from ideas.schemas import (
     AuthorOut,
     CommentIn,
@@ -286,14 +287,19 @@ def withdraw_support(path: IdeaPath) -> Response:
 
 @api.get("/ideas/<int:idea_id>/comments", responses={200: CommentPage, **problems(404)})
 def list_comments(path: IdeaPath, query: PageQuery) -> Response:
-    """Comments oldest first, each with `parent_id` so clients can build the threads."""
+    """Comments oldest first, each with `parent_id` and `level` so clients can build the
+    threads (never deeper than the depth limit, even for chains written before it)."""
     viewer = get_actor()
     idea = services.get_idea(path.idea_id, viewer)
-    page = paginate(
-        services.list_comments_query(idea),
-        query,
-        lambda c: CommentOut.of(c, viewer.id if viewer else None).model_dump(mode="json"),
-    )
+    places: dict[int, services.ThreadPlace] = {}
+
+    def serialize(comment: Comment) -> dict[str, Any]:
+        if comment.id not in places:  # read after the page, so it places every listed comment
+            places.update(services.get_comment_places(idea))
+        out = CommentOut.of(comment, places[comment.id], viewer.id if viewer else None)
+        return out.model_dump(mode="json")
+
+    page = paginate(services.list_comments_query(idea), query, serialize)
     return json_response(page)
 
 
@@ -302,13 +308,15 @@ def list_comments(path: IdeaPath, query: PageQuery) -> Response:
     responses={201: CommentOut, **problems(401, 403, 404, 409)},
     security=BEARER_SECURITY,
 )
+@limit_comments()
 def add_comment(path: IdeaPath, body: CommentIn) -> Response:
     """Comment on an idea or reply to a comment (verified residents)."""
     user = require_user(verified=True)
     idea = services.get_idea(path.idea_id, user)
     comment = services.add_comment(user, idea, body.body, body.parent_id)
+    place = services.get_comment_places(idea)[comment.id]
     db.session.commit()
-    return json_response(CommentOut.of(comment, user.id), 201)
+    return json_response(CommentOut.of(comment, place, user.id), 201)
 
 
 def _flag_out(row: Any) -> FlagOut:

@@ -20,7 +20,8 @@ from ideas.models import (
     Project,
     ProjectStage,
 )
-from ideas.services import ProjectCounts
+from ideas.services import ProjectCounts, ThreadPlace
+from ideas.validation import COMMENT_MAX_DEPTH
 
 _TEXT_CAP = 100_000  # far above every rule; bigger bodies are refused before any work
 
@@ -207,7 +208,11 @@ class CommentIn(StrictModel):
 class CommentOut(BaseModel):
     id: int
     idea_id: int
-    parent_id: int | None
+    parent_id: int | None = Field(
+        description="the comment this one is shown under (null: on the idea itself); a reply "
+        "to a comment at the deepest level is placed beside it"
+    )
+    level: int = Field(ge=1, le=COMMENT_MAX_DEPTH, description="1 for comments on the idea")
     author: AuthorOut
     body: str | None = Field(
         description="null when hidden or waiting for a moderator (its author still sees it)"
@@ -216,14 +221,15 @@ class CommentOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, comment: Comment, viewer_id: int | None = None) -> CommentOut:
+    def of(cls, comment: Comment, place: ThreadPlace, viewer_id: int | None = None) -> CommentOut:
         visible = comment.status is CommentStatus.PUBLISHED or (
             comment.status is CommentStatus.PENDING and viewer_id == comment.author_id
         )
         return cls(
             id=comment.id,
             idea_id=comment.idea_id,
-            parent_id=comment.parent_id,
+            parent_id=place.parent_id,
+            level=place.level,
             author=AuthorOut(id=comment.author_id, display_name=comment.author.display_name),
             body=comment.body if visible else None,
             status=comment.status,

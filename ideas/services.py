@@ -44,6 +44,7 @@ from ideas.models import (
 )
 from ideas.validation import (
     COMMENT_MAX,
+    COMMENT_MAX_DEPTH,
     COMMENT_MIN,
     DESCRIPTION_MAX,
     MAX_SECTIONS,
@@ -452,7 +453,11 @@ def edit_idea(
     body: str | None = None,
     section_id: int | None = None,
 ) -> Idea:
-    """The author changes their idea while it waits for moderation."""
+    """The author changes their idea while it waits for moderation.
+
+    A changed text is screened again, so the moderator sees findings for what the idea says
+    now (new ones found, those that no longer apply gone); the idea stays pending either way.
+    """
     if actor.id != idea.author_id:
         raise Forbidden(_("Изменять идею может только её автор."))
     if idea.status is not IdeaStatus.PENDING:
@@ -464,7 +469,9 @@ def edit_idea(
         idea.section_id = get_section(idea.project, section_id).id
     if (new_title, new_body) != (idea.title, idea.body):
         idea.title, idea.body = new_title, new_body
-        idea.normalized_text = text_index.normalize(text_index.idea_text(new_title, new_body))
+        text = text_index.idea_text(new_title, new_body)
+        idea.normalized_text = text_index.normalize(text)
+        screening.screen("idea", idea.id, idea.project, text)
     idea.updated_at = utcnow()
     db.session.flush()
     return idea
@@ -779,24 +786,80 @@ def supported_idea_ids(user: User | None, idea_ids: Iterable[int]) -> set[int]:
 # --- comments ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ThreadPlace:
+    """Where a comment is shown: under which comment (None: on the idea itself) and at which
+    level, 1 to `COMMENT_MAX_DEPTH`."""
+
+    parent_id: int | None
+    level: int
+
+
+def place_comments(links: Iterable[tuple[int, int | None]]) -> dict[int, ThreadPlace]:
+    """Each comment's place in its thread, from `(id, parent_id)` pairs, without recursion.
+
+    A comment whose parent sits at the deepest level is placed beside that parent, so
+    chains written before threads had a depth limit read as flat at the deepest level.
+    A parent missing from `links` (or a loop of parents) puts the comment on the idea itself.
+    """
+    parents = dict(links)
+    places: dict[int, ThreadPlace] = {}
+    for start in parents:
+        chain: list[int] = []
+        seen: set[int] = set()
+        node: int | None = start
+        # Climb to a placed comment, the idea itself, a missing parent or a loop of parents.
+        while node in parents and node not in places and node not in seen:
+            chain.append(node)
+            seen.add(node)
+            node = parents[node]
+        above = places.get(node) if node is not None else None
+        for comment_id in reversed(chain):
+            if above is None:
+                place = ThreadPlace(None, 1)
+            elif above.level < COMMENT_MAX_DEPTH:
+                place = ThreadPlace(parents[comment_id], above.level + 1)
+            else:
+                place = ThreadPlace(above.parent_id, COMMENT_MAX_DEPTH)
+            places[comment_id] = above = place
+    return places
+
+
+def get_comment_places(idea: Idea) -> dict[int, ThreadPlace]:
+    """The place of every comment of the idea (one query over ids, whatever the thread depth)."""
+    rows = db.session.execute(
+        select(Comment.id, Comment.parent_id).where(Comment.idea_id == idea.id).order_by(Comment.id)
+    )
+    return place_comments((row.id, row.parent_id) for row in rows)
+
+
+def _reply_parent(idea: Idea, parent_id: object) -> int | None:
+    """The comment a reply is stored under: the one replied to, or, when that one is at the
+    deepest level, the comment it is shown under (the reply becomes its sibling)."""
+    parent = db.session.get(Comment, parent_id) if _valid_id(parent_id) else None
+    if parent is None or parent.idea_id != idea.id:
+        raise Invalid(
+            _("Проверьте выделенные поля."),
+            errors={"parent_id": [_("Ответить можно только на комментарий этой идеи.")]},
+        )
+    place = get_comment_places(idea)[parent.id]
+    return parent.id if place.level < COMMENT_MAX_DEPTH else place.parent_id
+
+
 def add_comment(author: User, idea: Idea, body: str, parent_id: object = None) -> Comment:
-    """A verified resident's comment, optionally a reply to another comment of the idea
-    (`parent_id`: its id; anything else is refused on that field)."""
+    """A verified resident's comment, optionally a reply to another comment of the idea.
+
+    Threads are at most `COMMENT_MAX_DEPTH` levels deep: a reply to a comment at the deepest
+    level is stored beside it, under that comment's own parent.
+    """
     if not author.is_verified:
         raise Forbidden(_("Сначала подтвердите аккаунт кодом."), extra={"reason": "not_verified"})
     require_stage(idea.project, "comment")
     _require_public(idea)
     text = clean_field("body", body, min_length=COMMENT_MIN, max_length=COMMENT_MAX, multiline=True)
-    parent = None
     if parent_id is not None:
-        parent = db.session.get(Comment, parent_id) if _valid_id(parent_id) else None
-        if parent is None or parent.idea_id != idea.id:
-            raise Invalid(
-                _("Проверьте выделенные поля."),
-                errors={"parent_id": [_("Ответить можно только на комментарий этой идеи.")]},
-            )
-    parent_key = parent.id if parent else None
-    comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_key, body=text)
+        parent_id = _reply_parent(idea, parent_id)
+    comment = Comment(idea_id=idea.id, author_id=author.id, parent_id=parent_id, body=text)
     db.session.add(comment)
     db.session.flush()
     note_participant(idea.project_id, author.id)

@@ -18,6 +18,9 @@ from app.text import check_text
 TITLE_MIN, TITLE_MAX = 5, 150
 BODY_MIN, BODY_MAX = 20, 5000
 COMMENT_MIN, COMMENT_MAX = 2, 2000
+#: Levels a comment thread may have (1: comments on the idea itself). Deeper threads stop
+#: being readable, and without a bound a long reply chain makes every tree walk recursive.
+COMMENT_MAX_DEPTH = 6
 REASON_MIN, REASON_MAX = 3, 500
 PROJECT_TITLE_MIN, PROJECT_TITLE_MAX = 5, 200
 DESCRIPTION_MAX = 20_000

@@ -7,8 +7,18 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from werkzeug.wrappers import Response
 
 from app.auth.forms import ActionForm
@@ -20,6 +30,7 @@ from app.extensions import db
 from app.numbers import number_or_text, parse_int
 from ideas import services
 from ideas.forms import CommentForm, FlagForm, IdeaForm, ProjectForm
+from ideas.limits import limit_comments, limit_message
 from ideas.models import Comment, CommentStatus, FlagTarget, Idea, IdeaStatus
 
 bp = Blueprint(
@@ -251,9 +262,13 @@ def edit_idea(idea_id: int) -> Response | tuple[str, int] | str:
 
 
 def _comment_tree(idea: Idea) -> dict[int | None, list[Comment]]:
+    """Comments by the comment they are shown under: the template's nesting is as deep as
+    the threads' depth limit, however long a reply chain in the database is."""
+    comments = list(db.session.scalars(services.list_comments_query(idea).limit(2000)))
+    places = services.place_comments((c.id, c.parent_id) for c in comments)
     children: dict[int | None, list[Comment]] = {}
-    for comment in db.session.scalars(services.list_comments_query(idea).limit(2000)):
-        children.setdefault(comment.parent_id, []).append(comment)
+    for comment in comments:
+        children.setdefault(places[comment.id].parent_id, []).append(comment)
     return children
 
 
@@ -312,7 +327,21 @@ def support(idea_id: int) -> Response:
     return redirect(url_for("ideas.idea", idea_id=item.id) + "#support")
 
 
+def _too_many_comments(limit: RequestLimit) -> Response:
+    """Over the comment limit: the idea page again, the reason under the form, the text kept."""
+    item = services.get_idea((request.view_args or {})["idea_id"], get_actor())
+    page, status = _render_idea(
+        item,
+        429,
+        comment=[limit_message()],
+        comment_parent=parse_int(request.form.get("parent_id")),
+        comment_text=request.form.get("body", ""),
+    )
+    return make_response(page, status)
+
+
 @bp.post("/ideas/<int:idea_id>/comments")
+@limit_comments(on_breach=_too_many_comments)
 def comment(idea_id: int) -> Response | tuple[str, int]:
     user = require_user(verified=True)
     item = services.get_idea(idea_id, user)

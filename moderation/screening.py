@@ -1,6 +1,8 @@
-"""The automatic checks moderation runs on every idea and comment as it is written."""
+"""The automatic checks moderation runs on every idea and comment as it is written or edited."""
 
 from __future__ import annotations
+
+from sqlalchemy import delete
 
 from app.extensions import db
 from ideas import services as ideas
@@ -22,7 +24,13 @@ def likely_duplicates(project: Project, text: str, limit: int = 3) -> list[Findi
 
 
 def screen_item(target_type: str, target_id: int, project: Project, text: str) -> bool:
-    """Record what the checks find in a new item; True if it should wait for a moderator."""
+    """Record what the checks find in an item's current text, in place of what they found in
+    an earlier version; True if it should wait for a moderator."""
+    db.session.execute(
+        delete(StoredFinding).where(
+            StoredFinding.target_type == target_type, StoredFinding.target_id == target_id
+        )
+    )
     findings = check_text(text)
     if target_type == "idea":
         findings += [f for f in likely_duplicates(project, text) if f.ref_id != target_id]

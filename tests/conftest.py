@@ -39,6 +39,7 @@ BASE_CONFIG: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "1000 per minute",
     "REGISTER_RATE_LIMIT": "1000 per minute",
     "CODE_RATE_LIMIT": "1000 per minute",
+    "COMMENT_RATE_LIMIT": "1000 per minute",
     "SMTP_HOST": None,
     "LOG_LEVEL": "WARNING",
 }

@@ -6,6 +6,8 @@ which must raise no alarm.
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from moderation.findings import check_text, find_links_and_spam, find_personal_data, find_profanity
@@ -22,6 +24,7 @@ from moderation.findings.personal_data import luhn_is_valid, snils_is_valid
         "заебали эти очереди",
         "долбоёб на входе",
         "пиздец, а не запись",
+        "пиздато устроились",
         "блядь, опять закрыто",
         "бля",
         "мудак охранник",
@@ -70,6 +73,172 @@ def test_disguised_profanity_is_found(text):
 )
 def test_ordinary_words_raise_no_profanity(text):
     assert find_profanity(text) == []
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        # A symbol may stand for several letters: each reading is tried.
+        "@хуеть",  # @ for о
+        "еб@ть",  # @ for а
+        "3аебали",  # 3 for з
+        "3бать",  # 3 for е
+        "муда4ьё",  # 4 for ч
+        "еб4л0",  # 4 for а, 0 for о
+        "п1здец",  # 1 for и
+        "б1ядь",  # 1 for л
+        "е6ать",  # 6 for б
+        "0хуеть",
+        "пи3дец",
+        "д0лб0ёб",
+        "п!здец",
+        "б|ядь",
+        # A star may stand for any letter, or only separate letters.
+        "п*здец",
+        "х*й",
+        "б**дь",
+        "е*ать",
+        "бл*ть",
+        "х*у*й",
+        # Separators, spacing, stretching, capitals, and all of them together.
+        "х.у.й",
+        "х-у-й",
+        "х_у_й",
+        "х у й",
+        "х. у. й.",
+        "х - у - й",
+        "п и з д е ц",
+        "б л я д ь",
+        "хууууй",
+        "пиииздец",
+        "бляяядь",
+        "ебааать",
+        "П.1.З.Д.Е.Ц",
+        "Х У Й",
+        # Latin letters by sight («x», «y», «p» look like «х», «у», «р»).
+        "xyu",
+        "xуй",
+        "хyй",
+        "пидоp",
+        "шлюxa",
+        "г@нд0н",
+        "м@нда",
+        # Latin letters by sound, digraphs included.
+        "huy",
+        "hui",
+        "nahuy",
+        "nakhuy",
+        "pizdec",
+        "pizda",
+        "blyad",
+        "blyat",
+        "ebat",
+        "zaebal",
+        "mudak",
+        "pidor",
+        "gandon",
+        "zalupa",
+        "shlyukha",
+    ],
+)
+def test_symbols_standing_for_letters_are_seen_through(word):
+    assert [f.kind for f in find_profanity(f"Ну и {word} у вас в центре")] == ["profanity"], word
+
+
+# Real words that hold a root, or read like one when a digit or a Latin letter is a letter.
+ORDINARY_WORDS = [
+    "употреблять",
+    "оскорблять",
+    "сабля",
+    "страхуй",
+    "подстрахуй",
+    "застрахуйте",
+    "страхуют",
+    "страховка",
+    "команда",
+    "командир",
+    "мандарин",
+    "мандат",
+    "мандолина",
+    "хлебать",
+    "хлеба",
+    "хлебозавод",
+    "колебаться",
+    "колеблется",
+    "психология",
+    "психушка",
+    "рубля",
+    "рубль",
+    "ансамбля",
+    "истребляет",
+    "корабля",
+    "дирижабля",
+    "оглобля",
+    "гребля",
+    "кобеля",
+    "учебный",
+    "учебник",
+    "требовать",
+    "требование",
+    "себе",
+    "себя",
+    "тебя",
+    "себестоимость",
+    "небо",
+    "небеса",
+    "зебра",
+    "дебет",
+    "ребёнок",
+    "стебель",
+    "бляха",
+    "бледный",
+    "вебинар",
+    "веб-версия",
+    "мудрый",
+    "мудрец",
+    "художник",
+    "хулиган",
+    "хуже",
+    "похудеть",
+    "ухудшение",
+    "захудалый",
+    "охрана",
+    "гондола",
+    "Гондурас",
+    "шлюз",
+    "шлюпка",
+    "скипидар",
+    "спидометр",
+    "подебоширить",
+    "Себастьян",
+    "Хабаровск",
+    "Бухара",
+    "хурма",
+    "хутор",
+]
+NOT_DISGUISES = [
+    "Дом 36а, квартира 36ой, д.36б, кв.36а",
+    "3-ем, 6-ти, 4-ем, 1-ой, 36-я, 136-ю, 10-е",
+    "В 2023г и 2024г",
+    "Е. Б. Лебедев и А. С. Пушкин, и т. д. и т. п.",
+    "Е.Б. Иванова",
+    "т. е. б. у. автомобиль",
+    "Hyundai Solaris, Huawei, Hummer и eBay",
+    "Показатель EBITDA вырос",
+    "*Важно*: запись по телефону.",
+    "Ура!!! Хлеба!",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_WORDS + NOT_DISGUISES)
+def test_ordinary_words_with_the_roots_pass(text):
+    assert find_profanity(text) == [], text
+
+
+def test_real_appeals_raise_no_profanity(shared_data):
+    with (shared_data / "kursk_appeals_category.csv").open(encoding="utf-8") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)]
+    assert [text for text in texts if find_profanity(text)] == []
 
 
 def test_profanity_excerpt_is_masked():
