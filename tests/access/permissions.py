@@ -92,6 +92,20 @@ POLL_BODY = {
 PROJECT_BODY = {"title": "Новый проект о парках", "sections": ["Общее"]}
 SCORES = {"usefulness": 4, "feasibility": 4, "cost": 3, "reach": 4}
 
+
+def blocking(body: dict[str, str]) -> list[Rule]:
+    """Who may block whom (page and API alike): moderators block residents and experts, only
+    an admin blocks staff or a moderator, nobody blocks an admin."""
+    return [
+        Roles("moderator", body=body),
+        Roles("moderator", at=EXPERT_ACCOUNT, body=body),
+        Roles("admin", at=STAFF_ACCOUNT, body=body),
+        Roles("admin", at=MODERATOR_ACCOUNT, body=body),
+        Roles("admin", at=COLLEAGUE_ACCOUNT, body=body),
+        Nobody(at=ADMIN_ACCOUNT, body=body),
+    ]
+
+
 TABLE: dict[str, Rule | list[Rule]] = {
     # --- the site, accounts, sessions --------------------------------------------------------
     "main.index": Public(),
@@ -231,14 +245,7 @@ TABLE: dict[str, Rule | list[Rule]] = {
         Roles("moderator", body={"action": "approve"}),
         Roles("moderator", refused=("moderator",), at=MODERATORS_OWN, body={"action": "approve"}),
     ],
-    "moderation.block": [
-        Roles("moderator", body={"note": "spam"}),
-        Roles("moderator", at=EXPERT_ACCOUNT, body={"note": "spam"}),
-        Roles("admin", at=STAFF_ACCOUNT, body={"note": "spam"}),
-        Roles("admin", at=MODERATOR_ACCOUNT, body={"note": "spam"}),
-        Roles("admin", at=COLLEAGUE_ACCOUNT, body={"note": "spam"}),
-        Nobody(at=ADMIN_ACCOUNT, body={"note": "spam"}),
-    ],
+    "moderation.block": blocking(body={"note": "spam"}),
     "moderation.unblock": [
         Roles("moderator"),
         Roles("admin", at=STAFF_ACCOUNT),
@@ -264,14 +271,7 @@ TABLE: dict[str, Rule | list[Rule]] = {
             },
         ),
     ],
-    "moderation_api.block_user": [
-        Roles("moderator", body={"reason": "spam"}),
-        Roles("moderator", at=EXPERT_ACCOUNT, body={"reason": "spam"}),
-        Roles("admin", at=STAFF_ACCOUNT, body={"reason": "spam"}),
-        Roles("admin", at=MODERATOR_ACCOUNT, body={"reason": "spam"}),
-        Roles("admin", at=COLLEAGUE_ACCOUNT, body={"reason": "spam"}),
-        Nobody(at=ADMIN_ACCOUNT, body={"reason": "spam"}),
-    ],
+    "moderation_api.block_user": blocking(body={"reason": "spam"}),
     "moderation_api.unblock_user": [
         Roles("moderator", body={}),
         Roles("admin", at=STAFF_ACCOUNT, body={}),
