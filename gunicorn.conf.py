@@ -14,3 +14,5 @@ errorlog = "-"
 # The proxies whose X-Forwarded-Proto counts; the app reads the same setting, with the same
 # default, to believe their X-Forwarded-For (app/config.py, app/proxies.py).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
+# Hides receipt paths, and who asked, as the app's own access log does (app/gunicorn_log.py).
+logger_class = "app.gunicorn_log.RedactingLogger"

@@ -119,9 +119,16 @@ def _require_production_keys(secret_key: str | None, address_hash_key: str | Non
 
 
 def engine_options(url: str) -> dict[str, object]:
-    """Connection settings that suit the database the URL names."""
+    """Connection settings that suit the database the URL names.
+
+    `hide_parameters`: a statement's values never reach a log or an error message (a failed
+    vote's would name the voter beside their choices); the SQL itself still does.
+    """
     if url.startswith("sqlite"):
         # Several threads (in-process jobs, test servers) share the file; wait instead of failing.
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+            "hide_parameters": True,
+        }
     # No pool_pre_ping: app.pool finds connections the server closed without a round trip.
-    return {"pool_size": 10, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20, "hide_parameters": True}

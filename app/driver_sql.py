@@ -44,5 +44,11 @@ def fetch_rows(conn: Connection, sql: str, params: Mapping[str, Any]) -> list[tu
         if lost:
             conn.invalidate(error)
         raise DBAPIError.instance(
-            sql, dict(params), error, dbapi_error, connection_invalidated=lost, dialect=conn.dialect
+            sql,
+            dict(params),
+            error,
+            dbapi_error,
+            hide_parameters=conn.engine.hide_parameters,  # as SQLAlchemy's own statements
+            connection_invalidated=lost,
+            dialect=conn.dialect,
         ) from error

@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.i18n import SUPPORTED
+from app.request_log import redact_path
 
 log = logging.getLogger(__name__)
 
@@ -272,14 +273,14 @@ def register_error_handlers(app: Flask) -> None:
         log.warning(
             "database unavailable on %s %s: %s",
             request.method,
-            request.path,
+            redact_path(request.path),
             exc.orig if isinstance(exc, DBAPIError) else exc,
         )
         return _unavailable_response()
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact_path(request.path))
         if is_api_request():
             return problem(500, code="internal_error")
         return _render_page_error(500)

@@ -14,6 +14,7 @@ def init_app(app: Any) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.demo import register_demo_step
+    from app.request_log import register_private_segment
     from app.templating import register_labels, register_nav_link
     from voting import api, views
     from voting.ballots import POINTS_REASON
@@ -24,6 +25,10 @@ def init_app(app: Any) -> None:
     app.register_blueprint(views.bp)
     app.register_api(api.api)
     init_express_votes(app)
+    # A receipt check (the API's GET …/receipts/{receipt}, the page's form at …/receipt) is
+    # logged with the receipt redacted and without the person who asked.
+    register_private_segment("receipts")
+    register_private_segment("receipt")
     app.cli.add_command(polls_cli)
     register_nav_link(30, "voting.index", _l("Опросы"))
     register_labels("points", {POINTS_REASON: _l("Участие в опросе")})

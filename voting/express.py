@@ -15,12 +15,14 @@ Flask view, which stays the reference and the documented API:
 - a body that is not JSON, too large, or not a valid ballot;
 - an unknown token, an account blocked or not verified;
 - any refusal by `cast_ballot` (poll closed, not in the audience, voted already…) and any
-  error. A refusal writes nothing (the ballot is one atomic statement, or one transaction
-  on SQLite), so the view runs the request again and answers it in the caller's language
-  with its usual problem details, or 503 if the database is down. An error may come after
-  the ballot is stored (the database lost before the answer, a bug): the view's run then
-  finds it and answers 409 `already_voted`, which is true. No ballot is counted twice; the
-  receipt is lost, as it would be with any failed answer.
+  error. The lane logs neither: a refused or failed vote is logged once, by the view (an
+  error the view does not meet again is logged by the lane). A refusal writes nothing (the
+  ballot is one atomic statement, or one transaction on SQLite), so the view runs the
+  request again and answers it in the caller's language with its usual problem details,
+  or 503 if the database is down. An error may come after the ballot is stored (the
+  database lost before the answer, a bug): the view's run then finds it and answers 409
+  `already_voted`, which is true. No ballot is counted twice; the receipt is lost, as it
+  would be with any failed answer.
 
 Every before-request hook of the app is one the lane has accounted for:
 tests/test_express_votes.py fails when a new one appears, so that it is looked at here.
@@ -91,9 +93,8 @@ class ExpressVotes:
                 voter_id, payload = self._vote(environ, poll_id, raw_token, body)
         except (_HandOver, DomainError, SQLAlchemyError):
             return self.wsgi_app(environ, start_response)
-        except Exception:  # the view runs it again; a bug still shows in the log
-            log.exception("express vote failed; handed to the view")
-            return self.wsgi_app(environ, start_response)
+        except Exception as error:  # the view runs it again; a bug still shows in the log
+            return self.wsgi_app(environ, _logging_lane_error(error, start_response))
         rid = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         start_response(
             "201 CREATED",
@@ -172,6 +173,23 @@ class ExpressVotes:
             adapter = self.app.url_map.bind("localhost", script_name=script_name or "/")
             self._url_adapters[script_name] = adapter
         return adapter
+
+
+def _logging_lane_error(error: Exception, start_response: StartResponse) -> StartResponse:
+    """`start_response` for the view's run after the lane failed: the lane's error is logged
+    unless the view fails too (a 5xx), which logs its own, so that a failed vote is logged
+    once, and a lane-only bug (the view answering 409 for the ballot the lane stored) still
+    shows."""
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
+        if not status.startswith("5"):
+            log.error(
+                "express vote failed; handed to the view",
+                exc_info=(type(error), error, error.__traceback__),
+            )
+        return start_response(status, headers, exc_info)  # type: ignore[arg-type]
+
+    return start  # type: ignore[return-value]
 
 
 def init_express_votes(app: Flask) -> None:
