@@ -74,6 +74,11 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.PERMANENT_SESSION_LIFETIME = int(env.get("SESSION_LIFETIME_SECONDS", 60 * 60 * 24 * 7))
         self.FORCE_HTTPS = _bool(env.get("FORCE_HTTPS"), False)
+        # K of issue #17: the fewest voters a published group may hold (an okrug's cell in the
+        # results is «менее K» below it; the ballot box will release batches of at least K).
+        self.VOTING_MIN_GROUP = int(env.get("VOTING_MIN_GROUP", 20))
+        if self.VOTING_MIN_GROUP < 1:
+            raise ConfigError(f"VOTING_MIN_GROUP={self.VOTING_MIN_GROUP}: use 1 or more")
         # The proxies (addresses, networks or `*`) whose X-Forwarded-For names the client
         # (app/proxies.py); gunicorn.conf.py gives gunicorn the same, for X-Forwarded-Proto.
         self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"

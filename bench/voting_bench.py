@@ -658,7 +658,8 @@ with COPY in {load_s:.0f} s, including making and hashing them in Python):
 | GET /api/v1/polls/{{id}}/results, closed poll, 8 connections, 10 s | {results["rate"]:,.0f} req/s, p50 {results["p50_ms"]:.1f} ms, **p95 {results["p95_ms"]:.1f} ms** (goal < 100 ms), p99 {results["p99_ms"]:.1f} ms |
 
 A live poll shows a tally recounted at most every `VOTING_RESULTS_TTL_SECONDS` (10 s), so
-one request in that window pays the recount above and the rest read the stored tally.
+one request per process in that window pays the recount above and the rest read the count it
+keeps in memory (never stored while the poll is open: docs/voting.md).
 """  # noqa: E501 (a Markdown table)
     loads = " / ".join(f"{x:.1f}" for x in load)
     return (

@@ -71,9 +71,10 @@ def test_poll_results_are_public_only_once_final(client, api, pages, staff):
         pages.get(f"/polls/{after_close.id}/results.csv"),
         pages.get(f"/polls/{after_close.id}/results"),
     ]
-    for response in staff_views:  # staff see the tally before it is published
-        assert response.status_code == 200
-        assert response.headers["Cache-Control"] == PRIVATE
+    for response in staff_views[:3]:  # staff see no tally before closing either
+        assert response.status_code == 403
+    for response in staff_views:
+        assert "public" not in response.headers.get("Cache-Control", "")
     close_poll(after_close)
     db.session.commit()
     for path in poll_exports(after_close.id):

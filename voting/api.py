@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 from flask import Response, request, url_for
-from flask_babel import gettext as _
 
 from app.api import BEARER_SECURITY, api_blueprint, json_response, paginate, problems
 from app.auth.models import Role
 from app.auth.permissions import get_actor, require_user, require_verified_standing
 from app.caching import set_cache_policy
-from app.errors import Forbidden
 from app.extensions import db
 from app.transactions import statement_connection
 from voting import ballots, drafting, ledger, services
@@ -124,16 +122,11 @@ def device_signature() -> str:
 
 
 def _visible_results(poll_id: int) -> tuple[dict, bool]:  # type: ignore[type-arg]
-    """The results, and whether they are final (`services.results_are_final`)."""
-    viewer = get_actor()
+    """The results, and whether they are final (`services.results_are_final`); 403 for
+    everyone, staff included, while an `after_close` poll is open."""
     poll = _load(poll_id)
-    if not services.results_visible(poll, viewer):
-        raise Forbidden(
-            _("Результаты этого опроса публикуются после его закрытия."),
-            extra={"reason": "results_after_close"},
-        )
     results = get_results(poll)
-    db.session.commit()  # a recount is stored for the next readers
+    db.session.commit()  # a closed poll counted here for the first time keeps its tally
     return results, services.results_are_final(poll)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from app.districts import list_okrugs
 GEOJSON = Path(__file__).with_name("data") / "moscow_okrugs.geojson"
 BRAND = "#0b4f8a"
 MUTED = "#5c6670"
+WITHHELD = "#d9dcdf"  # an okrug with too few voters to show («менее K»)
 
 
 def _svg(width: int, height: int, title: str, body: list[str], ident: str) -> Markup:
@@ -143,16 +144,22 @@ def okrug_map(
     title: str,
     ident: str,
     markers: Sequence[tuple[float, float, str, int]] = (),
+    withheld: Mapping[str, str] | None = None,
 ) -> Markup:
     """Okrugs shaded by `values` (okrug code → count), with numbered markers (lat, lon,
-    label, votes) for location options. Boundaries: © OpenStreetMap contributors, GIS-Lab."""
+    label, votes) for location options. Boundaries: © OpenStreetMap contributors, GIS-Lab.
+    A `withheld` okrug (code → what to say instead, «менее K») is grey, with no number."""
     geo = _geometry()
+    withheld = withheld or {}
     peak = max(values.values(), default=0)
     body = []
     for code, d in geo["paths"].items():
+        value = values.get(code, 0)
+        fill = WITHHELD if code in withheld else _shade(value, peak)
+        label = withheld.get(code, str(value))
         body.append(
-            f'<path d="{d}" fill="{_shade(values.get(code, 0), peak)}" stroke="#ffffff" '
-            f'stroke-width="1"><title>{escape(_abbrev(code))}: {values.get(code, 0)}</title></path>'
+            f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="1">'
+            f"<title>{escape(_abbrev(code))}: {escape(label)}</title></path>"
         )
     for index, (lat, lon, label, votes) in enumerate(markers, start=1):
         x, y = _project(lon, lat, geo["box"])

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from voting.drafting import create_poll
 from voting.models import BallotText, Poll, PollStatus, Question, QuestionKind
+from voting.services import results_visible
 
 MIN_ANSWERS = 6
 EXAMPLES = 3
@@ -30,11 +31,17 @@ def open_answers(question: Question) -> list[str]:
 
 def cluster_answers(question: Question, n_clusters: int | None = None) -> dict[str, Any]:
     """Clusters of one open question's answers, biggest first, each with its label, terms,
-    size and a few representative answers."""
+    size and a few representative answers. Group sizes are a count of ballots, so not
+    while no one may count the poll (`results_visible`)."""
     from ml import IdeaClusterer  # heavy (spaCy, scikit-learn): loaded only when asked
 
     if question.kind is not QuestionKind.OPEN:
         raise Conflict(_("Группировать можно только свободные ответы."))
+    if not results_visible(question.poll):
+        raise Forbidden(
+            _("Ответы этого опроса никто не считает до его закрытия."),
+            extra={"reason": "results_after_close"},
+        )
     texts = open_answers(question)
     if len(texts) < MIN_ANSWERS:
         return {"answers": len(texts), "clusters": [], "other": len(texts)}

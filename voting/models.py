@@ -214,7 +214,12 @@ class BallotText(db.Model):
 
 
 class PollTally(db.Model):
-    """The counted results of a poll as of `computed_at`; final once the poll is closed."""
+    """The final tally of a closed poll, counted once when it closed.
+
+    Only closed polls have one: a live poll is counted on demand and never stored, so no
+    history of tallies builds up while a poll is open (issue #17: successive stored counts,
+    set beside the participations' times, would tell how each newcomer voted).
+    """
 
     __tablename__ = "poll_tallies"
 
@@ -223,7 +228,6 @@ class PollTally(db.Model):
     )
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     ballots: Mapped[int] = mapped_column(default=0)
-    is_final: Mapped[bool] = mapped_column(default=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

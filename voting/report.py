@@ -2,7 +2,8 @@
 
 Found without breaking secrecy: bursts are read from the ballots alone (their hour and
 answers), shared networks and devices and fresh accounts from the participations alone
-(which hold no choices). Nothing here joins a ballot to a person.
+(which hold no choices). Nothing here joins a ballot to a person. Bursts are a count of
+ballots by their answers, so a poll with results `after_close` shows them once it closes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from app.auth.models import User
 from app.extensions import db
 from voting.models import Ballot, Participation, Poll
+from voting.services import results_visible
 
 BURST_MIN = 10  # identical ballots in one hour before a burst is worth a look
 BURST_FACTOR = 2.0  # … and at least this many times what that ballot's overall share predicts
@@ -123,7 +125,8 @@ def coordinated_report(poll: Poll) -> dict[str, Any]:
     )
     return {
         "participations": participations,
-        "bursts": find_bursts(poll),
+        # Bursts count ballots by their answers: a tally, so not while no one may count them.
+        "bursts": find_bursts(poll) if results_visible(poll) else None,
         "shared_addresses": find_shared(poll, Participation.address_hash),
         "shared_devices": find_shared(poll, Participation.device_hash),
         "fresh_accounts": find_fresh_accounts(poll),

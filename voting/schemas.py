@@ -233,14 +233,29 @@ class TurnoutOut(BaseModel):
 class OkrugResultOut(BaseModel):
     okrug: str | None
     abbrev: str
-    ballots: int
-    share: float
-    options: dict[str, int]
+    ballots: int | None = Field(
+        description="Ballots from the okrug; null when the cell is withheld (`suppressed`)"
+    )
+    share: float | None
+    options: dict[str, int] | None = Field(
+        description="Votes per option id from the okrug; null when the cell is withheld"
+    )
+    suppressed: bool = Field(
+        description="True for an okrug with fewer than `below` voters («менее K»), and for "
+        "the smallest others withheld with it so that no total minus the shown okrugs gives "
+        "it back"
+    )
+    below: int | None = Field(
+        description="K when the okrug has fewer than K voters («менее K»); null otherwise "
+        "(shown, or withheld with such an okrug)"
+    )
 
 
 class HourOut(BaseModel):
     hour: str
-    ballots: int
+    ballots: int = Field(
+        description="Residents who voted in that hour (UTC), counted from the participations"
+    )
 
 
 class PollResultsOut(BaseModel):

@@ -72,9 +72,11 @@ def phase(poll: Poll, now: datetime | None = None) -> str:
     return poll.status.value
 
 
-def results_visible(poll: Poll, viewer: User | None) -> bool:
-    if is_staff(viewer):
-        return poll.status is not PollStatus.DRAFT
+def results_visible(poll: Poll) -> bool:
+    """Whether any tally of the poll may be shown, the same for everyone, staff and admins
+    included: once it has closed, or while open if its results are `live`. A poll with results
+    `after_close` is counted by no one before it closes (results, exports, charts, the
+    ballot bursts of the staff report, the groups of free answers)."""
     if poll.status is PollStatus.CLOSED:
         return True
     return poll.status is PollStatus.OPEN and poll.results_visibility is ResultsVisibility.LIVE
@@ -174,9 +176,9 @@ def close_poll(poll: Poll, now: datetime | None = None) -> Poll:
     poll.ledger_root = merkle_root(leaves)
     poll.ledger_size = len(leaves)
     db.session.flush()
-    from voting.results import refresh_tally
+    from voting.results import seal_tally
 
-    refresh_tally(poll, final=True)
+    seal_tally(poll, now)
     return poll
 
 

@@ -13,14 +13,14 @@ from app.auth.models import Role, User
 from app.auth.permissions import get_actor, require_user
 from app.auth.views import attach_errors
 from app.caching import set_cache_policy
-from app.errors import DomainError, Invalid
+from app.errors import DomainError, Forbidden, Invalid
 from app.extensions import db
 from app.numbers import parse_int
 from voting import ballots, drafting, ledger, services
 from voting.api import device_signature
 from voting.forms import DecisionForm, PollForm, ReceiptForm
 from voting.models import Poll, PollStatus
-from voting.results import get_results, results_csv
+from voting.results import get_results, results_csv, withheld_cell_text
 
 bp = Blueprint(
     "voting",
@@ -90,7 +90,7 @@ def poll_page(poll_id: int) -> str:
         reason=reason,
         errors={},
         chosen={},
-        results_visible=services.results_visible(poll, viewer),
+        results_visible=services.results_visible(poll),
     )
 
 
@@ -135,7 +135,7 @@ def vote(poll_id: int) -> BaseResponse | tuple[str, int] | str:
             reason=None,
             errors=_errors_by_question(error, answers),
             chosen=chosen,
-            results_visible=services.results_visible(poll, voter),
+            results_visible=services.results_visible(poll),
         ), 422
     except ballots.AlreadyVoted:
         db.session.rollback()
@@ -168,9 +168,8 @@ def _errors_by_question(error: Invalid, answers: list[dict[str, Any]]) -> dict[A
 def results(poll_id: int) -> Response | str:
     from voting import charts
 
-    viewer = get_actor()
     poll = _load(poll_id)
-    if not services.results_visible(poll, viewer):
+    if not services.results_visible(poll):  # for staff too: no one counts it before closing
         flash(_("Результаты этого опроса публикуются после его закрытия."), "info")
         return render_template("voting/results_hidden.html", poll=poll)
     data = get_results(poll)
@@ -184,10 +183,7 @@ def results(poll_id: int) -> Response | str:
 
 @bp.get("/polls/<int:poll_id>/results.csv")
 def results_export_csv(poll_id: int) -> Response:
-    viewer = get_actor()
     poll = _load(poll_id)
-    if not services.results_visible(poll, viewer):
-        abort(403)
     response = Response(results_csv(get_results(poll)), mimetype="text/csv")
     db.session.commit()
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}.csv"'
@@ -389,13 +385,17 @@ def _open_question(poll: Poll, question_id: int) -> Any:
 
 
 @bp.get("/staff/polls/<int:poll_id>/questions/<int:question_id>/clusters")
-def staff_clusters(poll_id: int, question_id: int) -> str:
+def staff_clusters(poll_id: int, question_id: int) -> BaseResponse | str:
     from voting.clustering import cluster_answers
 
     require_user(Role.STAFF)
     poll = _load(poll_id)
     question = _open_question(poll, question_id)
-    found = cluster_answers(question)
+    try:
+        found = cluster_answers(question)
+    except Forbidden as error:  # results after closing: not counted before then
+        flash(error.detail or "", "info")
+        return redirect(url_for("voting.staff_poll", poll_id=poll.id))
     return render_template(
         "voting/staff_clusters.html", poll=poll, question=question, found=found, action=ActionForm()
     )
@@ -454,16 +454,24 @@ def template_helpers() -> dict[str, Any]:
         "okrug_abbrev": okrug_abbrev,
         "audience_names": audience_names,
         "option_bars": lambda q: [(o["text"], o["votes"], o["share"]) for o in q["options"]],
-        "okrug_bars": lambda r: [
-            (row["abbrev"], row["ballots"], row["share"]) for row in r["by_okrug"]
+        "okrug_bars": lambda r: [  # withheld okrugs are in the table only, as «менее K»
+            (row["abbrev"], row["ballots"], row["share"])
+            for row in r["by_okrug"]
+            if not row["suppressed"]
         ],
         "hour_columns": lambda r: [
             (_hour_label(h["hour"], "%H:00"), h["ballots"]) for h in r["over_time"]
         ],
         "hour_label": _hour_label,
         "okrug_ballots": lambda r: {
-            row["okrug"]: row["ballots"] for row in r["by_okrug"] if row["okrug"]
+            row["okrug"]: row["ballots"]
+            for row in r["by_okrug"]
+            if row["okrug"] and not row["suppressed"]
         },
+        "okrugs_withheld": lambda r: {
+            row["okrug"]: withheld_cell_text(row) for row in r["by_okrug"] if row["suppressed"]
+        },
+        "withheld_cell_text": withheld_cell_text,
         "map_markers": lambda options: [
             (o["lat"], o["lon"], o["text"], o["votes"]) for o in options
         ],

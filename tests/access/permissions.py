@@ -25,7 +25,9 @@ Choices where the code could have gone either way, taken as Decidim/CONSUL do:
   moderator or staff, no one blocks themselves or an admin;
 - no one decides on what they wrote: a moderator's own pending idea is decided by another
   moderator (or an admin);
-- a published poll decision is corrected, with a reason, by staff only.
+- a published poll decision is corrected, with a reason, by staff only;
+- no one, staff and admins included, reads a tally of a poll whose results come after closing
+  before it closes (issue #17).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from tests.access.rules import (
     Roles,
     Rule,
     SignedIn,
+    Unpublished,
     Verified,
 )
 from tests.factories import DEFAULT_PASSWORD
@@ -283,7 +286,8 @@ TABLE: dict[str, Rule | list[Rule]] = {
     "voting.poll_page": [Public(), Public(at=OPEN_POLL), Hidden("staff", at=DRAFT_POLL)],
     "voting.vote": Verified(at=OPEN_POLL),
     "voting.results": Public(),
-    "voting.results_export_csv": Public(),
+    # the open poll's results come after closing: no tally for anyone before, staff included
+    "voting.results_export_csv": [Public(), Unpublished(at=OPEN_POLL)],
     "voting.ballots_download": Public(),
     "voting.check_receipt": Public(body={"receipt": "@receipt"}),
     "voting.staff_index": Roles("staff"),
@@ -307,8 +311,13 @@ TABLE: dict[str, Rule | list[Rule]] = {
     "voting_api.get_poll": [Public(), Hidden("staff", at=DRAFT_POLL)],
     "voting_api.update_poll": Roles("staff", at=DRAFT_POLL, body={"title": "Новый заголовок"}),
     "voting_api.vote": Verified(at=OPEN_POLL, body={"answers": []}),
-    "voting_api.results": Public(),
-    "voting_api.export": [Public(), Public(query={"format": "csv"})],
+    "voting_api.results": [Public(), Unpublished(at=OPEN_POLL)],
+    "voting_api.export": [
+        Public(),
+        Public(query={"format": "csv"}),
+        Unpublished(at=OPEN_POLL),
+        Unpublished(at=OPEN_POLL, query={"format": "csv"}),
+    ],
     "voting_api.list_ballots": Public(),
     "voting_api.receipt_proof": Public(),
     "voting_api.decision": [

@@ -21,6 +21,8 @@ Rules:
   every role); the roles in `refused` hold one of them yet are refused (403) on this row
   (a moderator deciding on what they wrote themselves).
 - `Nobody()`: a write no one may make (blocking an admin): 403 to every signed-in person.
+- `Unpublished()`: a read no one may make yet, signed in or not, staff and admins included:
+  403 to everyone (the results of an open poll whose results come after closing).
 - `Owner(owner, also=…, sees=…)`: the owner and the roles in `also` may; the roles in `sees`
   can see the thing but may not (403); anyone else gets HIDDEN if `hidden` (someone else's
   pending idea), else DENY. Blocked people are refused (403) before anything is looked up.
@@ -116,6 +118,12 @@ class Roles(Rule):
 class Nobody(Rule):
     def expect(self, role: str) -> Outcome:
         return Outcome.LOGIN if role == "anonymous" else Outcome.DENY
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unpublished(Rule):
+    def expect(self, role: str) -> Outcome:
+        return Outcome.DENY
 
 
 @dataclass(frozen=True, kw_only=True)
