@@ -3,7 +3,7 @@
 A live poll is now counted on demand and never stored, so no history of tallies builds up
 while a poll is open (issue #17). The counts already stored for open polls are deleted.
 
-Revision ID: 0011_final_tallies
+Revision ID: 0010_final_tallies
 Revises: 0009_merged_supports
 Create Date: 2026-12-12 01:00:00.000000
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_final_tallies'
+revision = '0010_final_tallies'
 down_revision = '0009_merged_supports'
 branch_labels = None
 depends_on = None
