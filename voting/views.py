@@ -216,7 +216,7 @@ def check_receipt(poll_id: int) -> tuple[str, int] | str:
             status = 409
         else:
             try:
-                proof = ledger.get_receipt_proof(poll, form.receipt.data)
+                proof = ledger.get_receipt_status(poll, form.receipt.data)
             except DomainError:
                 form.receipt.errors = [_("Такой квитанции в этом опросе нет.")]
                 status = 404
