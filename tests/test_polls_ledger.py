@@ -266,6 +266,21 @@ def test_leaves_out_of_range_are_a_problem(api, query, field):
     assert field in response.json["errors"]
 
 
+def test_out_of_range_problems_speak_the_callers_language(api):
+    poll = make_poll()
+    vote_many(api, poll, PICKS[:2])
+    close(api, poll)
+    english = {"Accept-Language": "en"}
+    leaves = api.client.get(f"/api/v1/polls/{poll.id}/ledger/leaves?start=0&end=9", headers=english)
+    assert leaves.json["detail"] == "The ledger has no such leaves."
+    assert leaves.json["errors"]["end"] == ["Must be from start to 2."]
+    sizes = api.client.get(
+        f"/api/v1/polls/{poll.id}/ledger/consistency?first=3&second=2", headers=english
+    )
+    assert sizes.json["detail"] == "The ledger has had no such sizes."
+    assert sizes.json["errors"]["first"] == ["Must be from 1 to 2."]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
