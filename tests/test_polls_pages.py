@@ -124,6 +124,10 @@ def test_results_page_has_charts_tables_map_ledger_and_decision(pages, api):
     assert root in ballots
 
 
+def api_head(pages, poll):
+    return pages.client.get(f"/api/v1/polls/{poll.id}/ledger").json
+
+
 def test_check_receipt_page(pages):
     poll = make_poll()
     pages.login(UserFactory().email)
@@ -143,6 +147,7 @@ def test_check_receipt_page(pages):
     assert "Ваш бюллетень в реестре" in html
     assert "Фотостудия" in html
     assert "Лист 0 из 1 в дереве RFC 9162." in html
+    assert api_head(pages, poll)["public_key"] in html  # the ledger key is published here too
     forged = pages.submit(check, {"receipt": "0000-1111"})
     assert forged.status_code == 404
     assert "Такой квитанции" in forged.get_data(as_text=True)
