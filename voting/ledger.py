@@ -29,7 +29,7 @@ from voting.verify import head_message, normalize_receipt, receipt_hash
 
 # The most leaves one `leaves` request returns (the API contract).
 MAX_LEAVES_PAGE = 1000
-# Rows per INSERT while appending: a million-ballot close stays a few hundred statements.
+# Rows per INSERT while appending (not on PostgreSQL, which COPYs them).
 INSERT_CHUNK = 5000
 
 
@@ -71,17 +71,16 @@ def append_batch(
     made = merkle.new_nodes(
         old_size, [bytes.fromhex(b.leaf_hash) for b in ballots_in_order], frontier
     )
-    leaves = [
-        {"poll_id": poll.id, "leaf_index": old_size + i, "ballot_id": b.id}
-        for i, b in enumerate(ballots_in_order)
-    ]
-    nodes = [
-        {"poll_id": poll.id, "level": level, "node_index": index, "hash": digest.hex()}
-        for (level, index), digest in made.items()
-    ]
-    for table, rows in ((LedgerLeaf, leaves), (LedgerNode, nodes)):
-        for start in range(0, len(rows), INSERT_CHUNK):
-            db.session.execute(insert(table), rows[start : start + INSERT_CHUNK])
+    _insert(
+        LedgerLeaf,
+        ("poll_id", "leaf_index", "ballot_id"),
+        [(poll.id, old_size + i, b.id) for i, b in enumerate(ballots_in_order)],
+    )
+    _insert(
+        LedgerNode,
+        ("poll_id", "level", "node_index", "hash"),
+        [(poll.id, level, index, digest.hex()) for (level, index), digest in made.items()],
+    )
     size = old_size + len(ballots_in_order)
     known = {**frontier, **made}
     root = merkle.fold([known[n] for n in merkle.root_nodes(size)]) if size else merkle.EMPTY_ROOT
@@ -96,6 +95,21 @@ def append_batch(
     db.session.add(head)
     db.session.flush()
     return head
+
+
+def _insert(table: type[db.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Write appended rows: COPY on PostgreSQL (closing a poll of a million ballots writes
+    three million rows: COPY takes less than half the time of batched INSERTs), else INSERTs."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        sql = f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN"
+        with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in chunk])
 
 
 def _sign(head: LedgerHead) -> str:
