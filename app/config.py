@@ -53,8 +53,13 @@ class Config:
         # Keys the hashes of network addresses and device signatures (poll participations).
         # A key of its own: rotating SECRET_KEY must not change them, nor the other way.
         self.ADDRESS_HASH_KEY = env.get("ADDRESS_HASH_KEY") or None
+        # Signs the polls' ledger tree heads (Ed25519): the seed, 64 hex digits. Its public
+        # half is published with every head, so observers can tell a head is the site's.
+        self.LEDGER_SIGNING_KEY = _ledger_key(env.get("LEDGER_SIGNING_KEY"))
         if self.APP_ENV == "production":
-            _require_production_keys(self.SECRET_KEY, self.ADDRESS_HASH_KEY)
+            _require_production_keys(
+                self.SECRET_KEY, self.ADDRESS_HASH_KEY, self.LEDGER_SIGNING_KEY
+            )
         self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"), instance_path)
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or (
@@ -106,16 +111,36 @@ class Config:
         return {key: value for key, value in vars(self).items() if key.isupper()}
 
 
-def _require_production_keys(secret_key: str | None, address_hash_key: str | None) -> None:
-    """Keys made on the machine would differ between web machines and be lost with it."""
+def _ledger_key(raw: str | None) -> str | None:
+    """An Ed25519 seed is 32 bytes: anything else would fail at the first signature."""
+    if not raw:
+        return None
+    value = raw.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ConfigError(
+            "LEDGER_SIGNING_KEY must be 64 hex digits, an Ed25519 seed"
+            " (python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return value
+
+
+def _require_production_keys(
+    secret_key: str | None, address_hash_key: str | None, ledger_signing_key: str | None
+) -> None:
+    """Keys made on the machine would differ between web machines and be lost with it (and a
+    ledger key lost with its machine would leave the published heads unverifiable)."""
     missing = [
         name
-        for name, value in (("SECRET_KEY", secret_key), ("ADDRESS_HASH_KEY", address_hash_key))
+        for name, value in (
+            ("SECRET_KEY", secret_key),
+            ("ADDRESS_HASH_KEY", address_hash_key),
+            ("LEDGER_SIGNING_KEY", ledger_signing_key),
+        )
         if not value
     ]
     if missing:
         raise ConfigError(
-            f"APP_ENV=production needs {' and '.join(missing)}: set each to a long random"
+            f"APP_ENV=production needs {', '.join(missing)}: set each to a long random"
             " secret, the same on every web machine (python -c 'import secrets;"
             " print(secrets.token_hex(32))')"
         )

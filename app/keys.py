@@ -24,7 +24,11 @@ from flask import current_app
 from app.config import ConfigError
 
 # Setting → the file of the instance folder that keeps it when the environment has none.
-KEY_FILES = {"SECRET_KEY": "secret_key", "ADDRESS_HASH_KEY": "address_hash_key"}
+KEY_FILES = {
+    "SECRET_KEY": "secret_key",
+    "ADDRESS_HASH_KEY": "address_hash_key",
+    "LEDGER_SIGNING_KEY": "ledger_signing_key",  # 32 random bytes in hex: an Ed25519 seed
+}
 
 
 def settle_keys(settings: MutableMapping[str, Any]) -> None:

@@ -33,6 +33,7 @@ BASE_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
     "ADDRESS_HASH_KEY": "test-address-hash-key",
+    "LEDGER_SIGNING_KEY": "1e" * 32,
     "JOBS_EAGER": True,
     "REDIS_URL": None,
     "RATELIMIT_STORAGE_URI": "memory://",

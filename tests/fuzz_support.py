@@ -38,6 +38,7 @@ def openapi_document() -> dict[str, Any]:
             "TESTING": True,
             "SECRET_KEY": "doc",
             "ADDRESS_HASH_KEY": "doc-hash",
+            "LEDGER_SIGNING_KEY": "d0" * 32,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
         }
     )

@@ -24,7 +24,7 @@ BARE = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "LOG_LEVEL": "W
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     """No key and no APP_ENV in the environment; the instance folder is the test's own."""
-    for name in ("APP_ENV", "SECRET_KEY", "ADDRESS_HASH_KEY"):
+    for name in ("APP_ENV", "SECRET_KEY", "ADDRESS_HASH_KEY", "LEDGER_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     return monkeypatch
@@ -33,9 +33,10 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
 @pytest.mark.parametrize(
     ("given", "missing"),
     [
-        ({}, "SECRET_KEY and ADDRESS_HASH_KEY"),
-        ({"ADDRESS_HASH_KEY": "h" * 64}, "SECRET_KEY"),
-        ({"SECRET_KEY": "s" * 64}, "ADDRESS_HASH_KEY"),
+        ({}, "SECRET_KEY, ADDRESS_HASH_KEY, LEDGER_SIGNING_KEY"),
+        ({"ADDRESS_HASH_KEY": "h" * 64, "LEDGER_SIGNING_KEY": "5e" * 32}, "SECRET_KEY"),
+        ({"SECRET_KEY": "s" * 64, "LEDGER_SIGNING_KEY": "5e" * 32}, "ADDRESS_HASH_KEY"),
+        ({"SECRET_KEY": "s" * 64, "ADDRESS_HASH_KEY": "h" * 64}, "LEDGER_SIGNING_KEY"),
     ],
 )
 def test_production_refuses_to_start_without_its_keys(environment, tmp_path, given, missing):
@@ -51,6 +52,7 @@ def test_production_refuses_one_key_for_both_uses(environment):
     environment.setenv("APP_ENV", "production")
     environment.setenv("SECRET_KEY", "same" * 16)
     environment.setenv("ADDRESS_HASH_KEY", "same" * 16)
+    environment.setenv("LEDGER_SIGNING_KEY", "5e" * 32)
     with pytest.raises(ConfigError, match="must be different"):
         create_app(BARE)
 
@@ -59,9 +61,18 @@ def test_production_starts_with_its_keys(environment, tmp_path):
     environment.setenv("APP_ENV", "production")
     environment.setenv("SECRET_KEY", "s" * 64)
     environment.setenv("ADDRESS_HASH_KEY", "h" * 64)
+    environment.setenv("LEDGER_SIGNING_KEY", "5E" * 32)
     app = create_app(BARE)
     assert (app.config["SECRET_KEY"], app.config["ADDRESS_HASH_KEY"]) == ("s" * 64, "h" * 64)
+    assert app.config["LEDGER_SIGNING_KEY"] == "5e" * 32
     assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.parametrize("given", ["5e" * 31, "zz" * 32, "a-passphrase"])
+def test_a_ledger_key_that_is_no_ed25519_seed_is_refused(environment, given):
+    environment.setenv("LEDGER_SIGNING_KEY", given)
+    with pytest.raises(ConfigError, match="LEDGER_SIGNING_KEY must be 64 hex digits"):
+        create_app(BARE)
 
 
 def test_an_unknown_app_env_is_refused(environment):
@@ -75,13 +86,21 @@ def test_development_keys_are_made_once_kept_and_reused(environment, tmp_path):
     second = create_app(BARE)
     instance = tmp_path / "instance"
     assert first.instance_path == str(instance)
-    for name, filename in (("SECRET_KEY", "secret_key"), ("ADDRESS_HASH_KEY", "address_hash_key")):
+    for name, filename in (
+        ("SECRET_KEY", "secret_key"),
+        ("ADDRESS_HASH_KEY", "address_hash_key"),
+        ("LEDGER_SIGNING_KEY", "ledger_signing_key"),
+    ):
         kept = instance / filename
         assert kept.read_text().strip() == first.config[name] == second.config[name]
         assert len(first.config[name]) == 64
         assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert first.config["ADDRESS_HASH_KEY"] != first.config["SECRET_KEY"]
-    assert sorted(p.name for p in instance.iterdir()) == ["address_hash_key", "secret_key"]
+    assert sorted(p.name for p in instance.iterdir()) == [
+        "address_hash_key",
+        "ledger_signing_key",
+        "secret_key",
+    ]
 
 
 def test_a_key_from_the_environment_wins_over_the_kept_one(environment, tmp_path):

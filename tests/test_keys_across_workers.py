@@ -54,6 +54,7 @@ def served(tmp_path: Path) -> Iterator[tuple[loopback.Gunicorn, str, Path]]:
         env={
             "SECRET_KEY": None,
             "ADDRESS_HASH_KEY": None,
+            "LEDGER_SIGNING_KEY": None,
             "APP_ENV": None,
             "INSTANCE_PATH": str(instance),
         },

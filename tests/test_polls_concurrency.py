@@ -12,7 +12,7 @@ from app.auth.models import Role
 from app.extensions import db
 from tests.factories import UserFactory, make_poll
 from tests.support import ApiClient
-from voting.models import Ballot, BallotChoice, Participation, Poll
+from voting.models import Ballot, BallotChoice, LedgerLeaf, Participation, Poll
 from voting.verify import merkle_root
 
 pytestmark = pytest.mark.postgres_only
@@ -116,6 +116,11 @@ def test_closing_while_votes_arrive_seals_exactly_the_accepted_ballots(app):
 
     db.session.expire_all()
     sealed = db.session.get(Poll, poll.id)
-    leaves = db.session.scalars(select(Ballot.leaf_hash).where(Ballot.poll_id == poll.id)).all()
+    leaves = db.session.scalars(
+        select(Ballot.leaf_hash)
+        .join(LedgerLeaf, LedgerLeaf.ballot_id == Ballot.id)
+        .where(Ballot.poll_id == poll.id)
+        .order_by(LedgerLeaf.leaf_index)
+    ).all()
     assert len(leaves) == accepted == sealed.ledger_size
     assert merkle_root(leaves) == sealed.ledger_root

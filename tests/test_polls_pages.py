@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.auth.models import Role
 from app.extensions import db
 from tests.factories import UserFactory, make_poll
-from voting.models import Ballot, Poll, PollStatus
+from voting.models import Ballot, LedgerLeaf, Poll, PollStatus
 
 LOCATION_QUESTIONS = [
     {
@@ -124,6 +124,10 @@ def test_results_page_has_charts_tables_map_ledger_and_decision(pages, api):
     assert root in ballots
 
 
+def api_head(pages, poll):
+    return pages.client.get(f"/api/v1/polls/{poll.id}/ledger").json
+
+
 def test_check_receipt_page(pages):
     poll = make_poll()
     pages.login(UserFactory().email)
@@ -142,6 +146,8 @@ def test_check_receipt_page(pages):
     html = found.get_data(as_text=True)
     assert "Ваш бюллетень в реестре" in html
     assert "Фотостудия" in html
+    assert "Лист 0 из 1 в дереве RFC 9162." in html
+    assert api_head(pages, poll)["public_key"] in html  # the ledger key is published here too
     forged = pages.submit(check, {"receipt": "0000-1111"})
     assert forged.status_code == 404
     assert "Такой квитанции" in forged.get_data(as_text=True)
@@ -251,7 +257,12 @@ def test_demo_step_builds_the_flagship_scenario_once(app, monkeypatch):
     services = polls[0]
     assert services.status is PollStatus.CLOSED
     assert services.decision_text
-    leaves = db.session.scalars(select(Ballot.leaf_hash).where(Ballot.poll_id == services.id)).all()
+    leaves = db.session.scalars(
+        select(Ballot.leaf_hash)
+        .join(LedgerLeaf, LedgerLeaf.ballot_id == Ballot.id)
+        .where(Ballot.poll_id == services.id)
+        .order_by(LedgerLeaf.leaf_index)
+    ).all()
     assert len(leaves) > 150
     assert merkle_root(leaves) == services.ledger_root
     for poll in polls[1:]:

@@ -174,13 +174,13 @@ def start_gunicorn(
 ) -> Gunicorn:
     """Serve the app with gunicorn and wait until /healthz answers.
 
-    The environment gets fixed keys (SECRET_KEY, ADDRESS_HASH_KEY), rate limits off and no
-    REDIS_URL unless `env` says otherwise (a value of None removes a variable). `keepalive`
-    (seconds an idle connection stays open; gunicorn's default is 2) lets a load test stand
-    in for a proxy that keeps connections to clients open longer than they stay idle. A busy
-    machine may need more than the default `ready_seconds` to import the app in every
-    worker. `config` is the gunicorn settings file (default: an empty one, so that no access
-    log is written under load); the command line's options win over it.
+    The environment gets fixed keys (SECRET_KEY, ADDRESS_HASH_KEY, LEDGER_SIGNING_KEY), rate
+    limits off and no REDIS_URL unless `env` says otherwise (a value of None removes a
+    variable). `keepalive` (seconds an idle connection stays open; gunicorn's default is 2)
+    lets a load test stand in for a proxy that keeps connections to clients open longer than
+    they stay idle. A busy machine may need more than the default `ready_seconds` to import
+    the app in every worker. `config` is the gunicorn settings file (default: an empty one,
+    so that no access log is written under load); the command line's options win over it.
     """
     port = port or free_port()
     environment = {
@@ -188,6 +188,7 @@ def start_gunicorn(
         "DATABASE_URL": database_url,
         "SECRET_KEY": "loopback-secret",
         "ADDRESS_HASH_KEY": "loopback-address-hash-key",
+        "LEDGER_SIGNING_KEY": "10" * 32,
         "RATELIMIT_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
     }
@@ -327,6 +328,7 @@ def start_job_worker(
         "REDIS_URL": redis_url,
         "SECRET_KEY": "loopback-secret",
         "ADDRESS_HASH_KEY": "loopback-address-hash-key",
+        "LEDGER_SIGNING_KEY": "10" * 32,
         "LOG_LEVEL": "WARNING",
         **(env or {}),
     }

@@ -17,7 +17,12 @@ from voting.models import PollStatus
 from voting.results import get_results, results_csv
 from voting.schemas import (
     BallotsOut,
+    ConsistencyOut,
+    ConsistencyQuery,
     ExportQuery,
+    LeavesOut,
+    LeavesQuery,
+    LedgerHeadOut,
     PollDecisionIn,
     PollIn,
     PollListQuery,
@@ -26,9 +31,9 @@ from voting.schemas import (
     PollPatch,
     PollPath,
     PollResultsOut,
-    ProofOut,
     ReceiptOut,
     ReceiptPath,
+    ReceiptStatusOut,
     VoteIn,
     content_fields,
 )
@@ -162,16 +167,44 @@ def export(path: PollPath, query: ExportQuery) -> Response:
 
 @api.get("/polls/<int:poll_id>/ballots", responses={200: BallotsOut, **problems(404, 409)})
 def list_ballots(path: PollPath) -> Response:
-    """Every anonymous ballot exactly as hashed into the ledger (after closing), streamed."""
+    """Every anonymous ballot exactly as hashed into the ledger, in tree order, with the final
+    signed tree head (after closing), streamed."""
     poll = _load(path.poll_id)
     return Response(ledger.ballots_document(poll), mimetype="application/json")
 
 
-@api.get("/polls/<int:poll_id>/receipts/<receipt>", responses={200: ProofOut, **problems(404, 409)})
-def receipt_proof(path: ReceiptPath) -> Response:
-    """The ballot a receipt names and its inclusion proof in the published ledger."""
+@api.get("/polls/<int:poll_id>/ledger", responses={200: LedgerHeadOut, **problems(404)})
+def ledger_head(path: PollPath) -> Response:
+    """The latest signed tree head of the poll's ledger (RFC 9162), while open and after."""
+    return json_response(ledger.get_head(_load(path.poll_id)))
+
+
+@api.get(
+    "/polls/<int:poll_id>/ledger/consistency",
+    responses={200: ConsistencyOut, **problems(404, 422)},
+)
+def ledger_consistency(path: PollPath, query: ConsistencyQuery) -> Response:
+    """The RFC 9162 proof that the tree of size `second` extends the tree of size `first`."""
     poll = _load(path.poll_id)
-    return json_response(ledger.get_receipt_proof(poll, path.receipt))
+    return json_response(ledger.get_consistency(poll, query.first, query.second))
+
+
+@api.get("/polls/<int:poll_id>/ledger/leaves", responses={200: LeavesOut, **problems(404, 422)})
+def ledger_leaves(path: PollPath, query: LeavesQuery) -> Response:
+    """Leaves `start` to `end` (exclusive, at most 1,000) in tree order, each its ballot."""
+    poll = _load(path.poll_id)
+    return json_response(ledger.get_leaves(poll, query.start, query.end))
+
+
+@api.get(
+    "/polls/<int:poll_id>/receipts/<receipt>", responses={200: ReceiptStatusOut, **problems(404)}
+)
+def receipt_proof(path: ReceiptPath) -> Response:
+    """`sealed` while the receipt's ballot waits to enter the ledger, then `recorded` with its
+    place and inclusion proof in the latest tree. Dashes and spaces in the receipt are
+    ignored."""
+    poll = _load(path.poll_id)
+    return json_response(ledger.get_receipt_status(poll, path.receipt))
 
 
 @api.post(

@@ -13,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import str_enum, utcnow
@@ -213,6 +213,52 @@ class BallotText(db.Model):
     text: Mapped[str] = mapped_column(Text)
 
 
+class LedgerLeaf(db.Model):
+    """A ballot's place in its poll's ledger (RFC 9162 tree): leaf `leaf_index` is the
+    ballot's `content`. Leaves are only ever appended, in each batch's shuffled order."""
+
+    __tablename__ = "poll_ledger_leaves"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    leaf_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    ballot_id: Mapped[str] = mapped_column(
+        ForeignKey("poll_ballots.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class LedgerNode(db.Model):
+    """The hash of a complete power-of-two subtree of a poll's ledger: level 0 holds the leaf
+    hashes, `(level, node_index)` covers leaves `node_index * 2**level` onwards. Stored as
+    leaves are appended, so that any proof reads O(log² n) rows (voting.merkle)."""
+
+    __tablename__ = "poll_ledger_nodes"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    node_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerHead(db.Model):
+    """A signed tree head, written after each appended batch: what observers keep and
+    compare (`timestamp` in milliseconds since the epoch, as RFC 9162 counts time)."""
+
+    __tablename__ = "poll_ledger_heads"
+    __table_args__ = (Index("ix_poll_ledger_heads_poll_size", "poll_id", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    tree_size: Mapped[int]
+    root: Mapped[str] = mapped_column(String(64))
+    participations: Mapped[int]
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(128))
+
+
 class PollTally(db.Model):
     """The final tally of a closed poll, counted once when it closed.
 
@@ -235,6 +281,9 @@ __all__ = [
     "Ballot",
     "BallotChoice",
     "BallotText",
+    "LedgerHead",
+    "LedgerLeaf",
+    "LedgerNode",
     "Participation",
     "Poll",
     "PollDecisionVersion",

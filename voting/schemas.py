@@ -289,25 +289,65 @@ class BallotOut(BaseModel):
     answers: list[BallotAnswerOut]
 
 
+class LedgerHeadOut(BaseModel):
+    """A signed tree head. The signature is Ed25519 over the UTF-8 of the JSON object
+    {participations, poll_id, root, timestamp, tree_size} with sorted keys and
+    separators (",", ":")."""
+
+    tree_size: int
+    root: str = Field(description="RFC 9162 Merkle tree hash, lowercase hex")
+    participations: int = Field(description="Participations whose ballots are in the tree")
+    timestamp: int = Field(description="Milliseconds since 1970-01-01 UTC")
+    signature: str = Field(description="Ed25519 signature, lowercase hex")
+    public_key: str = Field(description="The site's ledger key (Ed25519), lowercase hex")
+
+
 class BallotsOut(BaseModel):
     poll_id: int
     ledger_root: str
     ledger_size: int
+    tree_head: LedgerHeadOut
     hashing: str
-    ballots: list[BallotOut]
+    ballots: list[BallotOut] = Field(description="In tree order")
 
 
-class ProofStepOut(BaseModel):
-    side: Literal["left", "right"]
-    hash: str
+class ConsistencyQuery(BaseModel):
+    first: int = Field(description="The older tree size, 1 ≤ first ≤ second")
+    second: int = Field(description="The newer tree size, at most the current one")
 
 
-class ProofOut(BaseModel):
-    poll_id: int
-    ledger_root: str | None
-    leaf_hash: str
-    ballot: BallotOut
-    proof: list[ProofStepOut]
+class ConsistencyOut(BaseModel):
+    first: int
+    second: int
+    proof: list[str] = Field(description="RFC 9162 consistency proof, lowercase hex")
+
+
+class LeavesQuery(BaseModel):
+    start: int = Field(description="The first leaf, from 0")
+    end: int = Field(description="After the last leaf (exclusive); at most 1,000 leaves")
+
+
+class LeafOut(BaseModel):
+    index: int
+    ballot: BallotOut = Field(description="The leaf's bytes are this, as canonical JSON")
+
+
+class LeavesOut(BaseModel):
+    start: int
+    end: int
+    leaves: list[LeafOut]
+
+
+class ReceiptStatusOut(BaseModel):
+    status: Literal["sealed", "recorded"] = Field(
+        description="sealed: not yet in the ledger; recorded: in it, with the proof"
+    )
+    leaf_index: int | None = None
+    tree_size: int | None = None
+    proof: list[str] | None = Field(
+        None, description="RFC 9162 inclusion proof in the tree of tree_size, lowercase hex"
+    )
+    ballot: BallotOut | None = None
 
 
 class PollDecisionIn(StrictModel):

@@ -7,6 +7,7 @@ errors.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,15 +23,16 @@ from app.extensions import db
 from app.jobs import enqueue, register_job
 from app.notifications.models import Channel, Notification
 from app.text import check_text
+from voting import ledger
 from voting.models import (
     Ballot,
+    LedgerLeaf,
     Participation,
     Poll,
     PollDecisionVersion,
     PollStatus,
     ResultsVisibility,
 )
-from voting.verify import merkle_root
 
 NOTIFY_JOB = "voting.notify_decision"
 NOTIFY_CORRECTION_JOB = "voting.notify_decision_corrected"
@@ -170,11 +172,23 @@ def close_poll(poll: Poll, now: datetime | None = None) -> Poll:
     db.session.refresh(poll)
     if not changed:
         raise Conflict(_("Опрос уже закрыт."))
-    leaves = db.session.scalars(
-        select(Ballot.leaf_hash).where(Ballot.poll_id == poll.id).order_by(Ballot.leaf_hash)
-    ).all()
-    poll.ledger_root = merkle_root(leaves)
-    poll.ledger_size = len(leaves)
+    # Until the ballot box appends batches while the poll runs, every ballot enters the
+    # ledger here, in one batch, shuffled: the tree must not keep the order of voting.
+    waiting = list(
+        db.session.execute(
+            select(Ballot.id, Ballot.leaf_hash).where(
+                Ballot.poll_id == poll.id,
+                ~select(LedgerLeaf.ballot_id).where(LedgerLeaf.ballot_id == Ballot.id).exists(),
+            )
+        )
+    )
+    secrets.SystemRandom().shuffle(waiting)
+    participations = db.session.scalar(
+        select(func.count()).select_from(Participation).where(Participation.poll_id == poll.id)
+    )
+    head = ledger.append_batch(poll, waiting, participations or 0, now)
+    poll.ledger_root = head.root
+    poll.ledger_size = head.tree_size
     db.session.flush()
     from voting.results import seal_tally
 

@@ -1,17 +1,20 @@
-"""Check a closed poll's published ballots yourself: recount, recompute the ledger root,
-and check that a receipt's ballot is in it.
+"""Check a poll's ledger yourself: recount its ballots, recompute the tree, check the signed
+tree heads an observer saved (`python -m voting.watch`) against each other and against the
+final ledger, and check that a receipt's ballot is in it.
 
-    python -m voting.verify ballots.json [--receipt R] [--results results.json]
+    python -m voting.verify [ballots.json] [--heads heads.json] [--receipt R]
+                            [--results results.json]
 
-`ballots.json` is what `GET /api/v1/polls/{id}/ballots` returns. This file uses only the
-standard library and imports nothing else from the project, so it can be copied and run on
-its own; the server builds its ledger with these same functions.
+`ballots.json` is what `GET /api/v1/polls/{id}/ballots` returns: the final signed tree head
+and every ballot in tree order. The ledger is an RFC 9162 (Certificate Transparency 2.0)
+Merkle tree (voting/merkle.py): a ballot's leaf is SHA-256(0x00 || canonical JSON of the
+ballot: sorted keys, no spaces, UTF-8), a node SHA-256(0x01 || left || right), split at the
+largest power of two below the number of leaves. A head is signed with Ed25519 over the
+canonical JSON of {participations, poll_id, root, timestamp, tree_size}.
 
-The ledger is a Merkle tree. A ballot's leaf is SHA-256(0x00 || canonical JSON of the
-ballot); canonical JSON has sorted keys, no spaces, UTF-8. Leaves are sorted by their hash
-(so the tree does not reveal the order of voting); a node is SHA-256(0x01 || left || right)
-over the raw 32-byte digests; an odd node at the end of a level moves up unchanged. The
-root of an empty ledger is SHA-256 of nothing.
+Standard library only, besides PyNaCl for the Ed25519 check (the standard library has
+none): copy this file with voting/merkle.py (and voting/watch.py) into a folder named
+`voting` and run it anywhere. The server builds its ledger with these same functions.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-LEAF_PREFIX = b"\x00"
-NODE_PREFIX = b"\x01"
-EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
+from voting import merkle
+
+EMPTY_ROOT = merkle.EMPTY_ROOT.hex()
+# The fields of a tree head that its signature covers, besides the poll's id.
+SIGNED_FIELDS = ("tree_size", "root", "participations", "timestamp")
+RECEIPT_DIGITS = frozenset("0123456789ABCDEF")
 
 
 def canonical(ballot: dict[str, Any]) -> bytes:
@@ -37,77 +43,86 @@ def canonical(ballot: dict[str, Any]) -> bytes:
 
 
 def leaf_hash(ballot: dict[str, Any]) -> str:
-    return hashlib.sha256(LEAF_PREFIX + canonical(ballot)).hexdigest()
+    return merkle.hash_leaf(canonical(ballot)).hex()
+
+
+def normalize_receipt(receipt: str) -> str | None:
+    """A receipt as it was shown (32 hex digits in groups of four joined by dashes), however
+    it was typed (case, dashes, spaces); None if it cannot be a receipt."""
+    raw = "".join(c for c in receipt.upper() if c not in "- \t\r\n")
+    if len(raw) != 32 or not set(raw) <= RECEIPT_DIGITS:
+        return None
+    return "-".join(raw[i : i + 4] for i in range(0, 32, 4))
 
 
 def receipt_hash(receipt: str) -> str:
     """What a ballot stores of its receipt: the receipt itself is only ever shown to its voter."""
-    return hashlib.sha256(receipt.strip().upper().encode("utf-8")).hexdigest()
-
-
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(NODE_PREFIX + left + right).digest()
-
-
-def _levels(leaves: Sequence[str]) -> list[list[bytes]]:
-    level = [bytes.fromhex(h) for h in sorted(leaves)]
-    levels = [level]
-    while len(level) > 1:
-        nxt = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        levels.append(nxt)
-        level = nxt
-    return levels
+    shown = normalize_receipt(receipt) or receipt.strip().upper()
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
 
 
 def merkle_root(leaves: Iterable[str]) -> str:
-    """The root over these leaf hashes (in any order: they are sorted first)."""
-    items = list(leaves)
-    if not items:
-        return EMPTY_ROOT
-    return _levels(items)[-1][0].hex()
+    """The RFC 9162 root over these leaf hashes (hex), in the order given."""
+    return merkle.MemoryTree(bytes.fromhex(h) for h in leaves).root().hex()
 
 
-def merkle_proof(leaves: Iterable[str], leaf: str) -> list[dict[str, str]]:
-    """The sibling hashes from `leaf` up to the root; ValueError if `leaf` is not there."""
-    levels = _levels(list(leaves))
-    index = _bisect(levels[0], bytes.fromhex(leaf))
-    proof: list[dict[str, str]] = []
-    for level in levels[:-1]:
-        if index % 2 == 1:
-            proof.append({"side": "left", "hash": level[index - 1].hex()})
-        elif index + 1 < len(level):
-            proof.append({"side": "right", "hash": level[index + 1].hex()})
-        index //= 2
-    return proof
+def head_message(poll_id: int, head: dict[str, Any]) -> bytes:
+    """The bytes a tree head's signature covers."""
+    signed = {name: head[name] for name in SIGNED_FIELDS}
+    signed["poll_id"] = poll_id
+    return json.dumps(signed, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def _bisect(sorted_leaves: list[bytes], leaf: bytes) -> int:
-    lo, hi = 0, len(sorted_leaves)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sorted_leaves[mid] < leaf:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo == len(sorted_leaves) or sorted_leaves[lo] != leaf:
-        raise ValueError("leaf is not in the ledger")
-    return lo
+def head_signature_valid(poll_id: int, head: dict[str, Any], public_key: str) -> bool:
+    """Whether `head` is signed by `public_key` (hex) for this poll."""
+    # PyNaCl, imported here: the one module beyond the standard library, only to check heads.
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+
+    try:
+        VerifyKey(bytes.fromhex(public_key)).verify(
+            head_message(poll_id, head), bytes.fromhex(head["signature"])
+        )
+    except (BadSignatureError, ValueError, KeyError, TypeError):
+        return False
+    return True
 
 
-def root_from_proof(leaf: str, proof: Iterable[dict[str, str]]) -> str:
-    """Walk a proof up from a leaf; the result must equal the published root."""
-    digest = bytes.fromhex(leaf)
-    for step in proof:
-        sibling = bytes.fromhex(step["hash"])
-        if step["side"] == "left":
-            digest = _node(sibling, digest)
-        elif step["side"] == "right":
-            digest = _node(digest, sibling)
-        else:
-            raise ValueError(f"unknown side {step['side']!r}")
-    return digest.hex()
+def heads_consistent(older: dict[str, Any], newer: dict[str, Any], proof: Sequence[str]) -> bool:
+    """Whether `newer`'s tree extends `older`'s, by the RFC 9162 consistency proof."""
+    try:
+        return merkle.verify_consistency(
+            older["tree_size"],
+            newer["tree_size"],
+            bytes.fromhex(older["root"]),
+            bytes.fromhex(newer["root"]),
+            merkle.unhex(proof),
+        )
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def check_heads(
+    poll_id: int, heads: Sequence[dict[str, Any]], tree: merkle.MemoryTree | None = None
+) -> list[str]:
+    """Problems in a saved series of heads: a bad signature, a changed key, a tree that does
+    not extend the one before (each head keeps the consistency proof from the one before it,
+    as `python -m voting.watch` saves it), and, given the final tree, a root it never had."""
+    problems = []
+    key = heads[0].get("public_key", "") if heads else ""
+    for i, head in enumerate(heads):
+        name = f"head {i} (size {head.get('tree_size')})"
+        if head.get("public_key") != key:
+            problems.append(f"{name}: signed with another key")
+        if not head_signature_valid(poll_id, head, key):
+            problems.append(f"{name}: bad signature")
+        if i and not heads_consistent(heads[i - 1], head, head.get("consistency", [])):
+            problems.append(f"{name}: does not extend the head before it")
+        if tree is not None:
+            size = head.get("tree_size", -1)
+            if not 0 <= size <= tree.size or tree.root(size).hex() != head.get("root"):
+                problems.append(f"{name}: not a state of the published ledger")
+    return problems
 
 
 def tally(ballots: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -129,13 +144,19 @@ def tally(ballots: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def verify(document: dict[str, Any], receipt: str | None = None) -> dict[str, Any]:
-    """Everything the script checks, as a report; `ok` is true only if every check passed."""
+def verify(
+    document: dict[str, Any],
+    receipt: str | None = None,
+    heads: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Everything the script checks of `ballots.json`, as a report; `ok` is true only if
+    every check passed."""
     ballots = document.get("ballots", [])
-    leaves = [leaf_hash(b) for b in ballots]
-    root = merkle_root(leaves)
+    tree = merkle.MemoryTree(merkle.hash_leaf(canonical(b)) for b in ballots)
+    root = tree.root().hex()
+    poll_id = document.get("poll_id")
     report: dict[str, Any] = {
-        "poll_id": document.get("poll_id"),
+        "poll_id": poll_id,
         "computed_root": root,
         "published_root": document.get("ledger_root"),
         "root_matches": root == document.get("ledger_root"),
@@ -144,17 +165,41 @@ def verify(document: dict[str, Any], receipt: str | None = None) -> dict[str, An
         "tally": tally(ballots),
     }
     ok = report["root_matches"] and report["unique_ballots"]
+    final = document.get("tree_head")
+    if final is not None:
+        report["head_signed"] = head_signature_valid(poll_id, final, final.get("public_key", ""))
+        report["head_matches"] = final.get("root") == root and final.get("tree_size") == len(
+            ballots
+        )
+        # Every participation's ballot is a leaf, and no leaf is without a participation.
+        report["leaves_equal_participations"] = final.get("participations") == len(ballots)
+        ok = ok and report["head_signed"] and report["head_matches"]
+        ok = ok and report["leaves_equal_participations"]
+    if heads is not None:
+        report["heads_problems"] = check_heads(poll_id, heads, tree)
+        if final is not None and heads and heads[0].get("public_key") != final.get("public_key"):
+            report["heads_problems"].append("the saved heads are signed with another key")
+        ok = ok and not report["heads_problems"]
     if receipt is not None:
         wanted = receipt_hash(receipt)
-        mine = next((b for b in ballots if b.get("receipt_hash") == wanted), None)
-        if mine is None:
+        index = next((i for i, b in enumerate(ballots) if b.get("receipt_hash") == wanted), None)
+        if index is None:
             report["receipt"] = {"found": False}
             ok = False
         else:
-            leaf = leaf_hash(mine)
-            proof = merkle_proof(leaves, leaf)
-            included = root_from_proof(leaf, proof) == document.get("ledger_root")
-            report["receipt"] = {"found": True, "included": included, "ballot": mine}
+            included = merkle.verify_inclusion(
+                merkle.hash_leaf(canonical(ballots[index])),
+                index,
+                tree.size,
+                tree.inclusion_proof(index),
+                bytes.fromhex(document.get("ledger_root") or ""),
+            )
+            report["receipt"] = {
+                "found": True,
+                "included": included,
+                "leaf_index": index,
+                "ballot": ballots[index],
+            }
             ok = ok and included
     report["ok"] = ok
     return report
@@ -182,22 +227,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m voting.verify", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("ballots", help="ballots.json from GET /api/v1/polls/{id}/ballots")
+    parser.add_argument(
+        "ballots", nargs="?", help="ballots.json from GET /api/v1/polls/{id}/ballots"
+    )
+    parser.add_argument("--heads", help="the heads saved by python -m voting.watch")
     parser.add_argument("--receipt", help="your receipt, to check that your ballot is included")
     parser.add_argument("--results", help="results.json from GET /api/v1/polls/{id}/results")
     args = parser.parse_args(argv)
-    with open(args.ballots, encoding="utf-8") as handle:
-        document = json.load(handle)
-    report = verify(document, args.receipt)
-    if args.results:
-        with open(args.results, encoding="utf-8") as handle:
-            differences = compare_results(report, json.load(handle))
+    if not args.ballots and not args.heads:
+        parser.error("give ballots.json, --heads, or both")
+    saved = _load(args.heads) if args.heads else None
+    if args.ballots:
+        report = verify(_load(args.ballots), args.receipt, saved["heads"] if saved else None)
+    else:
+        problems = check_heads(saved["poll_id"], saved["heads"])  # type: ignore[index]
+        report = {"heads_problems": problems, "ok": not problems}
+    if args.results and args.ballots:
+        differences = compare_results(report, _load(args.results))
         report["results_match"] = not differences
         report["results_differences"] = differences
         report["ok"] = report["ok"] and not differences
     json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0 if report["ok"] else 1
+
+
+def _load(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 if __name__ == "__main__":

@@ -212,11 +212,14 @@ def check_receipt(poll_id: int) -> tuple[str, int] | str:
             status = 409
         else:
             try:
-                proof = ledger.get_receipt_proof(poll, form.receipt.data)
+                proof = ledger.get_receipt_status(poll, form.receipt.data)
             except DomainError:
                 form.receipt.errors = [_("Такой квитанции в этом опросе нет.")]
                 status = 404
-    return render_template("voting/check.html", poll=poll, form=form, proof=proof), status
+    page = render_template(
+        "voting/check.html", poll=poll, form=form, proof=proof, ledger_key=ledger.public_key()
+    )
+    return page, status
 
 
 # ---------------------------------------------------------------- staff

@@ -320,6 +320,12 @@ TABLE: dict[str, Rule | list[Rule]] = {
     ],
     "voting_api.list_ballots": Public(),
     "voting_api.receipt_proof": Public(),
+    "voting_api.ledger_head": [Public(), Public(at=OPEN_POLL)],
+    "voting_api.ledger_consistency": Public(query={"first": "1", "second": "1"}),
+    "voting_api.ledger_leaves": [
+        Public(query={"start": "0", "end": "1"}),
+        Public(at=OPEN_POLL, query={"start": "0", "end": "0"}),
+    ],
     "voting_api.decision": [
         Roles("staff", body={"text": "Решено открыть офис."}),
         Roles("staff", at=DECIDED_POLL, body=CORRECTION),
