@@ -13,7 +13,7 @@ from voting.services import refresh_status
 
 @click.group("polls")
 def polls_cli() -> None:
-    """Polls: close those past their closing time, export ballots."""
+    """Polls: close those past their closing time, seal old ledgers, export ballots."""
 
 
 @polls_cli.command("close-due")
@@ -27,6 +27,21 @@ def close_due() -> None:
             db.session.commit()
             closed += 1
     click.echo(f"closed {closed} poll(s)")
+
+
+@polls_cli.command("seal-ledgers")
+@with_appcontext
+def seal_ledgers() -> None:
+    """Put the ballots of polls closed before the ledger was an RFC 9162 tree into their
+    trees and sign their heads (run once after upgrading; safe to run again)."""
+    from voting.ledger import list_unsealed_closed_polls, seal_waiting_ballots
+
+    polls = list_unsealed_closed_polls()
+    for poll in polls:
+        head = seal_waiting_ballots(poll)
+        click.echo(f"poll {poll.id}: {head.tree_size} ballot(s), root {head.root}")
+    db.session.commit()
+    click.echo(f"sealed {len(polls)} poll(s)")
 
 
 @polls_cli.command("export-ballots")

@@ -11,6 +11,7 @@ whatever the size of the poll.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,13 +19,21 @@ from typing import Any, Protocol
 from flask import current_app
 from flask_babel import gettext as _
 from nacl.signing import SigningKey
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from voting import merkle
-from voting.models import Ballot, LedgerHead, LedgerLeaf, LedgerNode, Poll, PollStatus
+from voting.models import (
+    Ballot,
+    LedgerHead,
+    LedgerLeaf,
+    LedgerNode,
+    Participation,
+    Poll,
+    PollStatus,
+)
 from voting.verify import head_message, normalize_receipt, receipt_hash
 
 # The most leaves one `leaves` request returns (the API contract).
@@ -95,6 +104,55 @@ def append_batch(
     db.session.add(head)
     db.session.flush()
     return head
+
+
+def seal_waiting_ballots(poll: Poll, now: datetime | None = None) -> LedgerHead:
+    """Append every ballot of the poll that is not in its tree yet, as one shuffled batch
+    (the tree must not keep the order of voting), and record the new head on the poll.
+
+    Until the ballot box appends batches while a poll runs, closing a poll calls this; so
+    does `flask polls seal-ledgers` for polls closed before the ledger was a tree. The
+    caller holds the poll's row lock; flushes only.
+    """
+    waiting = list(
+        db.session.execute(
+            select(Ballot.id, Ballot.leaf_hash).where(
+                Ballot.poll_id == poll.id,
+                ~select(LedgerLeaf.ballot_id).where(LedgerLeaf.ballot_id == Ballot.id).exists(),
+            )
+        )
+    )
+    secrets.SystemRandom().shuffle(waiting)
+    participations = db.session.scalar(
+        select(func.count()).select_from(Participation).where(Participation.poll_id == poll.id)
+    )
+    head = append_batch(poll, waiting, participations or 0, now)
+    poll.ledger_root = head.root
+    poll.ledger_size = head.tree_size
+    db.session.flush()
+    return head
+
+
+def list_unsealed_closed_polls() -> list[Poll]:
+    """Closed polls with ballots outside their tree: those closed before the ledger was an
+    RFC 9162 tree (migration 0011 keeps their ballots but could not sign a head)."""
+    in_tree = (
+        select(func.count())
+        .select_from(LedgerLeaf)
+        .where(LedgerLeaf.poll_id == Poll.id)
+        .scalar_subquery()
+    )
+    ballots = (
+        select(func.count()).select_from(Ballot).where(Ballot.poll_id == Poll.id).scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(Poll)
+            .where(Poll.status == PollStatus.CLOSED, ballots > in_tree)
+            .order_by(Poll.id)
+            .with_for_update()
+        )
+    )
 
 
 def _insert(table: type[db.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:

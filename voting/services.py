@@ -7,7 +7,6 @@ errors.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,8 +24,6 @@ from app.notifications.models import Channel, Notification
 from app.text import check_text
 from voting import ledger
 from voting.models import (
-    Ballot,
-    LedgerLeaf,
     Participation,
     Poll,
     PollDecisionVersion,
@@ -172,24 +169,7 @@ def close_poll(poll: Poll, now: datetime | None = None) -> Poll:
     db.session.refresh(poll)
     if not changed:
         raise Conflict(_("Опрос уже закрыт."))
-    # Until the ballot box appends batches while the poll runs, every ballot enters the
-    # ledger here, in one batch, shuffled: the tree must not keep the order of voting.
-    waiting = list(
-        db.session.execute(
-            select(Ballot.id, Ballot.leaf_hash).where(
-                Ballot.poll_id == poll.id,
-                ~select(LedgerLeaf.ballot_id).where(LedgerLeaf.ballot_id == Ballot.id).exists(),
-            )
-        )
-    )
-    secrets.SystemRandom().shuffle(waiting)
-    participations = db.session.scalar(
-        select(func.count()).select_from(Participation).where(Participation.poll_id == poll.id)
-    )
-    head = ledger.append_batch(poll, waiting, participations or 0, now)
-    poll.ledger_root = head.root
-    poll.ledger_size = head.tree_size
-    db.session.flush()
+    ledger.seal_waiting_ballots(poll, now)
     from voting.results import seal_tally
 
     seal_tally(poll, now)
