@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from app.keys import KEY_FILES
 from tests.conftest import BASE_CONFIG
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support import csrf_token_in
@@ -100,4 +101,4 @@ def test_every_worker_accepts_the_others_sign_in_without_a_secret_key(served):
     ]
     assert problems == []
     # The workers settled on one kept key each, and left no temporary file behind.
-    assert sorted(p.name for p in instance.iterdir()) == ["address_hash_key", "secret_key"]
+    assert sorted(p.name for p in instance.iterdir()) == sorted(KEY_FILES.values())
