@@ -244,6 +244,18 @@ def test_a_forged_or_mistyped_receipt_is_a_form_error(pages, typed, status, mess
     assert 'id="receipt-result"' not in html
 
 
+def test_the_receipt_check_speaks_english_when_asked(pages):
+    poll = make_poll()
+    pages.login(UserFactory().email)
+    receipt = vote_through_the_form(pages, poll, {0: [0], 1: [0]})
+    pages.submit("/language", {"lang": "en", "next": "/"}, form_page="/")
+    sealed = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": receipt}).get_data(as_text=True)
+    assert "Ballot accepted and sealed" in sealed
+    assert "Signed tree head of the ledger" in sealed
+    mistyped = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": "12"}).get_data(as_text=True)
+    assert "A receipt is 32 characters" in mistyped
+
+
 def test_a_receipt_from_another_poll_is_not_found_on_this_one(pages):
     first, second = make_poll(), make_poll()
     pages.login(UserFactory().email)
