@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from app.auth.models import Role
 from app.extensions import db
 from tests.factories import UserFactory, make_poll
+from voting import ballots, merkle
 from voting.models import Ballot, LedgerLeaf, Poll, PollStatus
+from voting.verify import canonical
 
 LOCATION_QUESTIONS = [
     {
@@ -128,29 +130,139 @@ def api_head(pages, poll):
     return pages.client.get(f"/api/v1/polls/{poll.id}/ledger").json
 
 
-def test_check_receipt_page(pages):
+def vote_through_the_form(pages, poll: Poll, picks: dict[int, list[int] | str]) -> str:
+    """Vote as the signed-in person; the receipt as the page shows it."""
+    done = pages.submit(
+        f"/polls/{poll.id}/vote", form_for(poll, picks), form_page=f"/polls/{poll.id}"
+    )
+    return re.search(r'id="receipt">([0-9A-F-]+)<', done.get_data(as_text=True)).group(1)
+
+
+def close_as_staff(pages, poll: Poll) -> None:
+    pages.login(UserFactory(roles=[Role.STAFF]).email)
+    pages.submit(f"/staff/polls/{poll.id}/close", {}, form_page=f"/staff/polls/{poll.id}")
+    pages.client.post("/logout")
+
+
+def test_a_receipt_checked_while_the_poll_is_open_is_sealed(pages):
     poll = make_poll()
     pages.login(UserFactory().email)
     done = pages.submit(
         f"/polls/{poll.id}/vote", form_for(poll, {0: [0], 1: [2]}), form_page=f"/polls/{poll.id}"
     )
-    receipt = re.search(r'id="receipt">([0-9A-F-]+)<', done.get_data(as_text=True)).group(1)
-    check = f"/polls/{poll.id}/receipt"
-    early = pages.submit(check, {"receipt": receipt})
-    assert early.status_code == 409
-    pages.login(UserFactory(roles=[Role.STAFF]).email)
-    pages.submit(f"/staff/polls/{poll.id}/close", {}, form_page=f"/staff/polls/{poll.id}")
-    pages.client.post("/logout")
-    found = pages.submit(check, {"receipt": receipt.lower()})
+    receipt_page = done.get_data(as_text=True)
+    receipt = re.search(r'id="receipt">([0-9A-F-]+)<', receipt_page).group(1)
+    # The receipt page offers the check as a form that posts the receipt (it is in no URL).
+    assert f'action="/polls/{poll.id}/receipt"' in receipt_page
+    assert f'name="receipt" value="{receipt}"' in receipt_page
+
+    checked = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": receipt})
+    assert checked.status_code == 200
+    html = checked.get_data(as_text=True)
+    assert 'data-status="sealed"' in html
+    assert "Бюллетень принят и запечатан: он попадёт в открытый реестр" in html
+    assert "Бюллетень записан в реестр" not in html
+    assert "Фотостудия" not in html  # a sealed ballot is not shown, not even to its voter
+    head = api_head(pages, poll)
+    assert head["tree_size"] == 0
+    assert head["root"] in html
+    assert head["public_key"] in html
+    assert pages.client.get(f"/api/v1/polls/{poll.id}/receipts/{receipt}").json == {
+        "status": "sealed"
+    }
+
+
+def test_a_receipt_checked_after_closing_is_recorded_with_a_proof_that_verifies(pages):
+    poll = make_poll()
+    single, multiple = poll.questions
+    for other in range(4):
+        answers = [
+            {"question_id": single.id, "option_ids": [single.options[other % 2].id]},
+            {"question_id": multiple.id, "option_ids": [multiple.options[other].id]},
+        ]
+        ballots.cast_ballot(UserFactory(), poll.id, answers, address="192.0.2.1", device="t")
+    db.session.commit()
+    pages.login(UserFactory().email)
+    receipt = vote_through_the_form(pages, poll, {0: [1], 1: [1, 2]})
+    close_as_staff(pages, poll)
+
+    typed = receipt.replace("-", "").lower()  # as a person may type it: no dashes, lowercase
+    found = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": f" {typed[:16]} {typed[16:]} "})
     assert found.status_code == 200
     html = found.get_data(as_text=True)
-    assert "Ваш бюллетень в реестре" in html
-    assert "Фотостудия" in html
-    assert "Лист 0 из 1 в дереве RFC 9162." in html
-    assert api_head(pages, poll)["public_key"] in html  # the ledger key is published here too
-    forged = pages.submit(check, {"receipt": "0000-1111"})
-    assert forged.status_code == 404
-    assert "Такой квитанции" in forged.get_data(as_text=True)
+    assert 'data-status="recorded"' in html
+    assert "Бюллетень записан в реестр" in html
+    head = api_head(pages, poll)
+    status = pages.client.get(f"/api/v1/polls/{poll.id}/receipts/{receipt}").json
+    index = status["leaf_index"]
+    assert f"лист {index} из 5 в открытом реестре" in html
+    # The ballot in words: each question, then what was chosen.
+    answers = re.search(r'<dl class="mb-3 receipt-ballot">(.*?)</dl>', html, re.S).group(1)
+    words = [" ".join(part.split()) for part in re.findall(r"<d[td]>(.*?)</d[td]>", answers, re.S)]
+    assert words == [
+        "Нужен ли флагманский офис?",
+        "Нет",
+        "Какие услуги добавить?",
+        "Нотариус, Фотостудия",
+    ]
+    # The proof hashes, in a <details>, lead from the ballot to the signed root.
+    details = re.search(r"<details.*?</details>", html, re.S).group(0)
+    proof = re.findall(r"<code>([0-9a-f]{64})</code>", details)
+    assert proof == status["proof"]
+    assert len(proof) == (1 if index == 4 else 3)  # the tree of 5 splits as 4 + 1
+    leaf = merkle.hash_leaf(canonical(status["ballot"]))
+    assert merkle.verify_inclusion(
+        leaf, index, head["tree_size"], merkle.unhex(proof), bytes.fromhex(head["root"])
+    )
+    assert 'id="proof-verdict">Мы проверили доказательство' in html
+    for value in (head["root"], head["signature"], head["public_key"]):
+        assert value in html
+    assert f'href="/api/v1/polls/{poll.id}/ledger"' in html
+    assert 'href="#offline"' in html
+    assert 'id="offline"' in html
+    assert f"/polls/{poll.id}/ballots.json" in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "message"),
+    [
+        ("0000-1111-2222-3333-4444-5555-6666-7777", 404, "Такой квитанции в этом опросе нет."),
+        ("0000-1111", 422, "Квитанция — это 32 знака"),
+        ("ЖЖЖЖ-1111-2222-3333-4444-5555-6666-7777", 422, "Квитанция — это 32 знака"),
+        ("", 422, "Введите квитанцию."),
+    ],
+)
+def test_a_forged_or_mistyped_receipt_is_a_form_error(pages, typed, status, message):
+    poll = make_poll()
+    pages.login(UserFactory().email)
+    vote_through_the_form(pages, poll, {0: [0], 1: [0]})
+    refused = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": typed})
+    assert refused.status_code == status
+    html = refused.get_data(as_text=True)
+    assert 'id="receipt-error"' in html
+    assert message in html
+    assert 'id="receipt-result"' not in html
+
+
+def test_the_receipt_check_speaks_english_when_asked(pages):
+    poll = make_poll()
+    pages.login(UserFactory().email)
+    receipt = vote_through_the_form(pages, poll, {0: [0], 1: [0]})
+    pages.submit("/language", {"lang": "en", "next": "/"}, form_page="/")
+    sealed = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": receipt}).get_data(as_text=True)
+    assert "Ballot accepted and sealed" in sealed
+    assert "Signed tree head of the ledger" in sealed
+    mistyped = pages.submit(f"/polls/{poll.id}/receipt", {"receipt": "12"}).get_data(as_text=True)
+    assert "A receipt is 32 characters" in mistyped
+
+
+def test_a_receipt_from_another_poll_is_not_found_on_this_one(pages):
+    first, second = make_poll(), make_poll()
+    pages.login(UserFactory().email)
+    receipt = vote_through_the_form(pages, first, {0: [0], 1: [0]})
+    refused = pages.submit(f"/polls/{second.id}/receipt", {"receipt": receipt})
+    assert refused.status_code == 404
+    assert "Такой квитанции в этом опросе нет." in refused.get_data(as_text=True)
 
 
 def test_staff_create_a_poll_with_the_form_preview_and_open_it(pages):

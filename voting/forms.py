@@ -20,12 +20,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from app.auth.forms import district_choices
 from app.districts import find_okrug, list_okrugs
 from app.numbers import WholeNumberField
 from voting.models import Poll
+from voting.verify import normalize_receipt
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 QUESTION_SLOTS = 4
@@ -213,10 +214,20 @@ class DecisionForm(FlaskForm):
     correct = SubmitField(_l("Исправить решение"))
 
 
+def _receipt_shape(form: FlaskForm, field: StringField) -> None:
+    """A receipt is read as the API reads it (`normalize_receipt`: case, dashes and spaces do
+    not matter); anything that cannot be one is refused before it is looked up."""
+    if normalize_receipt(field.data or "") is None:
+        raise ValidationError(
+            _l("Квитанция — это 32 знака: цифры от 0 до 9 и латинские буквы от A до F.")
+        )
+
+
 class ReceiptForm(FlaskForm):
     receipt = StringField(
         _l("Квитанция"),
         description=_l("32 знака, можно с дефисами, как вы её сохранили."),
+        validators=[InputRequired(_l("Введите квитанцию.")), _receipt_shape],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     submit = SubmitField(_l("Проверить"))

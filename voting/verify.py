@@ -66,6 +66,22 @@ def merkle_root(leaves: Iterable[str]) -> str:
     return merkle.MemoryTree(bytes.fromhex(h) for h in leaves).root().hex()
 
 
+def receipt_included(status: dict[str, Any], head: dict[str, Any]) -> bool:
+    """Whether a `recorded` receipt status (`ballot`, `leaf_index`, `tree_size`, `proof`, as
+    the API and the check page give it) proves its ballot is a leaf of the tree `head` names:
+    the ballot's own bytes, its place and the proof lead to the head's root."""
+    try:
+        return status["tree_size"] == head["tree_size"] and merkle.verify_inclusion(
+            merkle.hash_leaf(canonical(status["ballot"])),
+            status["leaf_index"],
+            status["tree_size"],
+            merkle.unhex(status["proof"]),
+            bytes.fromhex(head["root"]),
+        )
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
 def head_message(poll_id: int, head: dict[str, Any]) -> bytes:
     """The bytes a tree head's signature covers."""
     signed = {name: head[name] for name in SIGNED_FIELDS}
@@ -187,12 +203,14 @@ def verify(
             report["receipt"] = {"found": False}
             ok = False
         else:
-            included = merkle.verify_inclusion(
-                merkle.hash_leaf(canonical(ballots[index])),
-                index,
-                tree.size,
-                tree.inclusion_proof(index),
-                bytes.fromhex(document.get("ledger_root") or ""),
+            status = {
+                "ballot": ballots[index],
+                "leaf_index": index,
+                "tree_size": tree.size,
+                "proof": merkle.hexes(tree.inclusion_proof(index)),
+            }
+            included = receipt_included(
+                status, {"tree_size": tree.size, "root": document.get("ledger_root") or ""}
             )
             report["receipt"] = {
                 "found": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from app.auth.models import Role, User
 from app.auth.permissions import get_actor, require_user
 from app.auth.views import attach_errors
 from app.caching import set_cache_policy
-from app.errors import DomainError, Forbidden, Invalid
+from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.numbers import parse_int
 from voting import ballots, drafting, ledger, services
@@ -21,6 +22,7 @@ from voting.api import device_signature
 from voting.forms import DecisionForm, PollForm, ReceiptForm
 from voting.models import Poll, PollStatus
 from voting.results import get_results, results_csv, withheld_cell_text
+from voting.verify import head_signature_valid, receipt_included
 
 bp = Blueprint(
     "voting",
@@ -199,25 +201,40 @@ def ballots_download(poll_id: int) -> Response:
 
 
 @bp.route("/polls/<int:poll_id>/receipt", methods=["GET", "POST"])
-def check_receipt(poll_id: int) -> tuple[str, int] | str:
-    """Check a receipt. The form posts it: a receipt in a URL would end up in access logs next
-    to the network address, which the participation's address hash could be matched with."""
+def check_receipt(poll_id: int) -> tuple[str, int]:
+    """Check a receipt, while the poll runs and after: the same answer as the API's
+    `GET /polls/{id}/receipts/{receipt}` (`ledger.get_receipt_status`). The form posts it: a
+    receipt in a URL would end up in access logs next to the network address, which the
+    participation's address hash could be matched with."""
     poll = _load(poll_id)
     form = ReceiptForm()
-    proof = None
+    found: dict[str, Any] | None = None
     status = 200
-    if form.validate_on_submit() and form.receipt.data:
-        if poll.status is not PollStatus.CLOSED:
-            form.receipt.errors = [_("Квитанции проверяются после закрытия опроса.")]
-            status = 409
+    if form.is_submitted():
+        if not form.validate():
+            status = 422
         else:
             try:
-                proof = ledger.get_receipt_status(poll, form.receipt.data)
-            except DomainError:
+                found = ledger.get_receipt_status(poll, form.receipt.data or "")
+            except NotFound:
                 form.receipt.errors = [_("Такой квитанции в этом опросе нет.")]
                 status = 404
+    head = ledger.get_head(poll)
+    # The page checks what it shows, as the verify script would: the signed head and the path.
+    included = (
+        found is not None
+        and found["status"] == "recorded"
+        and receipt_included(found, head)
+        and head_signature_valid(poll.id, head, head["public_key"])
+    )
     page = render_template(
-        "voting/check.html", poll=poll, form=form, proof=proof, ledger_key=ledger.public_key()
+        "voting/check.html",
+        poll=poll,
+        form=form,
+        found=found,
+        included=included,
+        head=head,
+        head_time=datetime.fromtimestamp(head["timestamp"] / 1000, UTC),
     )
     return page, status
 
