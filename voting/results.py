@@ -125,7 +125,10 @@ def seal_tally(poll: Poll, now: datetime | None = None) -> PollTally:
     """Count a closed poll and store its final tally: the only tally ever stored."""
     if poll.status is not PollStatus.CLOSED:
         raise Conflict(_("Итоги сохраняются только после закрытия опроса."))
-    tally = PollTally(poll_id=poll.id, data=count_ballots(poll), computed_at=now or utcnow())
+    data = count_ballots(poll)
+    tally = PollTally(
+        poll_id=poll.id, data=data, ballots=data["ballots"], computed_at=now or utcnow()
+    )
     try:
         with db.session.begin_nested():
             db.session.add(tally)
