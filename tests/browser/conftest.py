@@ -17,6 +17,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.factories import DEFAULT_PASSWORD
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -83,6 +85,15 @@ class Journey:
         response = self.page.goto(self.base_url + path)
         self.check()
         return response
+
+    def sign_in(self, email: str, password: str = DEFAULT_PASSWORD) -> None:
+        """Sign in through the form as a person would (a fresh session: cookies cleared)."""
+        self.page.context.clear_cookies()
+        self.goto("/login")
+        self.page.get_by_label("Электронная почта").fill(email)
+        self.page.get_by_label("Пароль").fill(password)
+        self.page.get_by_role("button", name="Войти").click()
+        self.page.wait_for_url(self.base_url + "/")
 
     def check(self) -> None:
         """axe-core on the current page; serious or critical violations fail the test."""

@@ -21,15 +21,6 @@ def open_menu(page):
         page.locator("#main-nav.show").wait_for()
 
 
-def sign_in(journey, email):
-    journey.goto("/login")
-    page = journey.page
-    page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль").fill("correct-horse-42")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(journey.base_url + "/")
-
-
 def test_submit_find_support_and_discuss_an_idea(journey):
     project = ProjectFactory(title="Мой офис госуслуг. Создай центр будущего!")
     IdeaFactory(
@@ -41,7 +32,7 @@ def test_submit_find_support_and_discuss_an_idea(journey):
     UserFactory(email="petr@example.ru", display_name="Пётр")
     page = journey.page
 
-    sign_in(journey, "maria@example.ru")
+    journey.sign_in("maria@example.ru", "correct-horse-42")
     journey.goto("/projects")
     page.get_by_role("link", name=project.title).click()
     journey.check()
@@ -75,7 +66,7 @@ def test_submit_find_support_and_discuss_an_idea(journey):
     page.get_by_role("button", name="Выйти", exact=True).click()
     page.wait_for_url(journey.base_url + "/")
 
-    sign_in(journey, "petr@example.ru")
+    journey.sign_in("petr@example.ru", "correct-horse-42")
     page.goto(idea_url)
     journey.check()
     with page.expect_navigation():  # the form posts, then redirects back to the idea

@@ -8,18 +8,9 @@ import re
 import pytest
 
 from ideas.models import IdeaStatus, ModerationMode
-from tests.factories import DEFAULT_PASSWORD, IdeaFactory, ProjectFactory, UserFactory
+from tests.factories import IdeaFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(journey, email):
-    page = journey.page
-    journey.goto("/login")
-    page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(journey.base_url + "/")
 
 
 def item(page, idea_id):
@@ -46,7 +37,7 @@ def test_moderator_clears_the_queue(journey):
     moderator = UserFactory(roles=("moderator",))
     page = journey.page
 
-    sign_in(journey, moderator.email)
+    journey.sign_in(moderator.email)
     journey.goto("/moderation")
     assert page.get_by_text("В очереди: 3").is_visible()
 
@@ -76,7 +67,7 @@ def test_moderator_clears_the_queue(journey):
     assert page.get_by_role("cell", name=f"idea №{ids['dup']} → №{ids['original']}").is_visible()
 
     page.context.clear_cookies()
-    sign_in(journey, author.email)
+    journey.sign_in(author.email)
     journey.goto("/notifications")
     assert page.get_by_text("Причина: Не по теме проекта").first.is_visible()
     assert page.get_by_text("не о транспорте").first.is_visible()

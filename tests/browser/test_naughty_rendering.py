@@ -45,15 +45,6 @@ def missing(texts: list[str], page: str) -> list[str]:
     return [text for text in texts if shown(text) not in page]
 
 
-def sign_in(journey: Any, email: str) -> None:
-    page = journey.page
-    page.goto(journey.base_url + "/login")
-    page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(journey.base_url + "/")
-
-
 def test_naughty_strings_render_as_text_and_run_nothing(app, journey):
     admin = UserFactory(roles=[Role.ADMIN])
     api = ApiClient(app.test_client())
@@ -118,7 +109,7 @@ def test_naughty_strings_render_as_text_and_run_nothing(app, journey):
     assert names
     assert pending
 
-    sign_in(journey, admin.email)  # the poll page shows its options to signed-in people
+    journey.sign_in(admin.email)  # the poll page shows its options to signed-in people
     page = page_text(journey, f"/ideas/{idea.id}")
     assert not missing(comments + names, page)
     for number, (idea_id, title, body) in enumerate(ideas):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.auth.models import Role
-from tests.factories import DEFAULT_PASSWORD, UserFactory, make_poll
+from tests.factories import UserFactory, make_poll
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def app_config():
     return {"VOTING_RESULTS_TTL_SECONDS": 0}
-
-
-def sign_in(journey, email):
-    page = journey.page
-    page.context.clear_cookies()
-    journey.goto("/login")
-    page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(journey.base_url + "/")
 
 
 def test_resident_votes_staff_decide_resident_checks_receipt(journey, tmp_path):
@@ -78,7 +68,7 @@ def test_resident_votes_staff_decide_resident_checks_receipt(journey, tmp_path):
         ],
     )
 
-    sign_in(journey, resident.email)
+    journey.sign_in(resident.email)
     journey.goto("/polls")
     page.get_by_role("link", name=services.title).click()
     journey.check()
@@ -98,7 +88,7 @@ def test_resident_votes_staff_decide_resident_checks_receipt(journey, tmp_path):
     journey.goto(f"/polls/{location.id}")
     assert page.get_by_text("Вы уже проголосовали").is_visible()
 
-    sign_in(journey, staff.email)
+    journey.sign_in(staff.email)
     for poll in (services, location):
         journey.goto(f"/staff/polls/{poll.id}")
         page.get_by_role("button", name="Закрыть опрос").click()
@@ -129,7 +119,7 @@ def test_resident_votes_staff_decide_resident_checks_receipt(journey, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout)["computed_root"] == root
 
-    sign_in(journey, resident.email)
+    journey.sign_in(resident.email)
     journey.goto(f"/polls/{services.id}/receipt")
     page.get_by_label("Квитанция").fill(services_receipt)
     page.get_by_role("button", name="Проверить").click()

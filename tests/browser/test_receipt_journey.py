@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tests.factories import DEFAULT_PASSWORD, UserFactory, make_poll
+from tests.factories import UserFactory, make_poll
 from voting import ballots, merkle
 from voting.services import close_poll
 from voting.verify import canonical
@@ -15,22 +15,12 @@ from voting.verify import canonical
 pytestmark = pytest.mark.browser
 
 
-def sign_in(journey, email):
-    page = journey.page
-    page.context.clear_cookies()
-    journey.goto("/login")
-    page.get_by_label("Электронная почта").fill(email)
-    page.get_by_label("Пароль").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(journey.base_url + "/")
-
-
 def test_resident_sees_the_ballot_sealed_then_recorded_with_its_proof(journey):
     page = journey.page
     resident = UserFactory(email="olga@example.ru")
     poll = make_poll(title="Какие услуги добавить во флагманские офисы «Мои документы»")
 
-    sign_in(journey, resident.email)
+    journey.sign_in(resident.email)
     journey.goto(f"/polls/{poll.id}")
     page.get_by_label("Нет").check()
     page.get_by_label("Нотариус").check()

@@ -9,7 +9,6 @@ from app.extensions import db
 from ideas.clustering.models import Cluster, ClusterMember
 from ideas.clustering.services import start_run
 from ideas.models import IdeaStatus, ProjectStage
-from tests.browser.test_moderation_journey import sign_in
 from tests.factories import IdeaFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -67,7 +66,7 @@ def test_experts_score_staff_select_and_publish_resident_sees_results(journey):
 
     for expert, marks in zip(experts, (5, 4), strict=True):
         page.context.clear_cookies()
-        sign_in(journey, expert.email)
+        journey.sign_in(expert.email)
         journey.goto(f"/projects/{project.id}/review")
         if topic is not None:  # from its topic, as experts work
             page.get_by_role("link", name=topic, exact=True).click()
@@ -80,7 +79,7 @@ def test_experts_score_staff_select_and_publish_resident_sees_results(journey):
         score(journey, marks)
 
     page.context.clear_cookies()
-    sign_in(journey, staff.email)
+    journey.sign_in(staff.email)
     journey.goto(f"/projects/{project.id}/shortlist")
     assert page.locator("#agreement").is_visible()
     assert page.get_by_text("Идей без единой оценки: 5").is_visible()
@@ -106,7 +105,7 @@ def test_experts_score_staff_select_and_publish_resident_sees_results(journey):
     assert page.get_by_role("heading", name=TEXTS[0]).is_visible()
     assert page.get_by_text("Терминалы закуплены.").is_visible()
     assert page.get_by_role("link", name=merged.title).is_visible()
-    sign_in(journey, resident.email)
+    journey.sign_in(resident.email)
     journey.goto("/notifications")
     assert page.get_by_text("Идея отобрана для реализации").first.is_visible()
     journey.finish()
